@@ -261,10 +261,7 @@ export function runStoreConformance(name: string, harness: StoreHarness): void {
       withStore(async (s) => {
         await s.create('/w/old', enc('before'));
         const ac = new AbortController();
-        const events = collect(
-          s.watch('/w/', { afterRevision: 0, signal: ac.signal }),
-          (_, all) => all.length === 4,
-        );
+        const events = collect(s.watch('/w/', { signal: ac.signal }), (_, all) => all.length === 4);
         await s.create('/w/a', enc('1'));
         await s.update('/w/a', enc('2'));
         await s.create('/x/other', enc('ignored'));
@@ -293,7 +290,7 @@ export function runStoreConformance(name: string, harness: StoreHarness): void {
         const writers = 16;
         const perWriter = 40;
         const total = writers * (perWriter + 5);
-        const events = collect(s.watch('', { afterRevision: 0 }), (_, all) => all.length === total);
+        const events = collect(s.watch('', {}), (_, all) => all.length === total);
         await Promise.all(
           Array.from({ length: writers }, async (_, w) => {
             for (let i = 0; i < perWriter; i++) {
@@ -326,7 +323,7 @@ export function runStoreConformance(name: string, harness: StoreHarness): void {
     it('a watcher that does not read for a long time still gets every event in order', () =>
       withStore(async (s) => {
         const total = 12_000;
-        const iterator = s.watch('/slow/', { afterRevision: 0 })[Symbol.asyncIterator]();
+        const iterator = s.watch('/slow/', {})[Symbol.asyncIterator]();
         const first = iterator.next();
         for (let i = 0; i < total; i += 500) {
           await Promise.all(Array.from({ length: 500 }, (_, j) => s.create(`/slow/${i + j}`, enc('x'))));
@@ -396,10 +393,7 @@ export function runStoreConformance(name: string, harness: StoreHarness): void {
         await s.create('/ttl/short', enc('x'), { ttlSeconds: 2 });
         await s.create('/ttl/renewed', enc('x'), { ttlSeconds: 2 });
         await s.create('/ttl/forever', enc('x'));
-        const deletes = collect(
-          s.watch('/ttl/', { afterRevision: 0, signal: ac.signal }),
-          (e) => e.type === 'delete',
-        );
+        const deletes = collect(s.watch('/ttl/', { signal: ac.signal }), (e) => e.type === 'delete');
         await s.update('/ttl/renewed', enc('y')); // without a TTL: permanent now
         await harness.advance(clock, 1000);
         assert.ok(await s.get('/ttl/short'), 'not expired before its TTL');
@@ -416,7 +410,7 @@ export function runStoreConformance(name: string, harness: StoreHarness): void {
       withStore(async (s, _opened, clock) => {
         await s.create('/other/a', enc('1'));
         const ac = new AbortController();
-        const it = s.watch('/quiet/', { afterRevision: 0, signal: ac.signal, progressIntervalMs: 5000 });
+        const it = s.watch('/quiet/', { signal: ac.signal, progressIntervalMs: 5000 });
         const got = collect(it, (e) => e.type === 'progress');
         await s.create('/other/b', enc('1'));
         await new Promise((r) => setImmediate(r));
@@ -429,8 +423,8 @@ export function runStoreConformance(name: string, harness: StoreHarness): void {
     it('aborting a watch ends its iterator; closing the store ends every watch and refuses further calls', () =>
       withStore(async (s, opened) => {
         const ac = new AbortController();
-        const aborted = collect(s.watch('/a/', { afterRevision: 0, signal: ac.signal }), () => false);
-        const closed = collect(s.watch('/b/', { afterRevision: 0 }), () => false);
+        const aborted = collect(s.watch('/a/', { signal: ac.signal }), () => false);
+        const closed = collect(s.watch('/b/', {}), () => false);
         ac.abort();
         assert.deepEqual(await within(aborted, 5000, 'aborted watch'), []);
         await s.close();

@@ -76,10 +76,10 @@ export interface RangeResult {
 }
 
 export interface WatchOptions {
-  /** Deliver every event with a revision greater than this one: history first, then live writes.
-   * 0 means "from now on" (no history). Below the compacted revision the watch fails with
-   * {@link CompactedError} (thrown by the iterator). */
-  readonly afterRevision: number;
+  /** Deliver every event with a revision greater than this one: history first, then live writes
+   * (0 replays all retained history). Absent means "from now on": only writes after the call. Below
+   * the compacted revision the watch fails with {@link CompactedError} (thrown by the iterator). */
+  readonly afterRevision?: number | undefined;
   /** Ends the watch: the iterator finishes normally. */
   readonly signal?: AbortSignal | undefined;
   /** After this long without an event, emit a `progress` event with the current revision; it repeats

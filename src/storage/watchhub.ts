@@ -116,7 +116,6 @@ export class WatchHub {
   watch(prefix: string, options: WatchOptions): AsyncIterable<WatchEvent> {
     checkPrefix(prefix);
     checkRevision(options.afterRevision, 'afterRevision');
-    if (options.afterRevision === undefined) throw new InvalidArgumentError('afterRevision is required');
     const progressMs = options.progressIntervalMs ?? 0;
     if (!Number.isFinite(progressMs) || progressMs < 0) {
       throw new InvalidArgumentError('progressIntervalMs must be a non-negative number');
@@ -127,13 +126,13 @@ export class WatchHub {
 
   async *#run(
     prefix: string,
-    afterRevision: number,
+    afterRevision: number | undefined,
     signal: AbortSignal | undefined,
     progressMs: number,
   ): AsyncGenerator<WatchEvent> {
     const current = this.#source.headRevision();
-    const fromNow = afterRevision === 0 || afterRevision >= current;
-    const w = new Watcher(prefix, afterRevision === 0 ? current : afterRevision, fromNow);
+    const fromNow = afterRevision === undefined || afterRevision >= current;
+    const w = new Watcher(prefix, afterRevision ?? current, fromNow);
     this.#watchers.add(w);
     const onAbort = () => {
       w.closed = true;

@@ -5,7 +5,7 @@
  * The log table holds one row per write, in the spirit of kine: `id` is the store revision; a row is a
  * creation, an update, or a deletion (a tombstone). The latest row of a name is its current state.
  */
-import { existsSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import { StorageCorruptError, StorageUnavailableError } from '../store.ts';
 
@@ -54,7 +54,7 @@ export const SQLITE_NOTADB = 26;
  * skiff's format marker, is refused with {@link StorageCorruptError} before anything is written to it.
  */
 export function openDatabase(path: string): { db: DatabaseSync; meta: Meta } {
-  const existed = existsSync(path) && statSync(path).size > 0;
+  checkHeader(path);
   let db: DatabaseSync;
   try {
     db = new DatabaseSync(path, { timeout: 0 });
@@ -83,11 +83,11 @@ export function openDatabase(path: string): { db: DatabaseSync; meta: Meta } {
         `${path} is a SQLite database of something else (tables: ${tables.slice(0, 5).join(', ')}); skiff leaves it untouched — choose another --data-dir`,
       );
     }
-    if (tables.length === 0 && existed) {
-      // An empty SQLite file (e.g. created by a crash before the schema was written): ours to initialise.
-    }
+    // Check that the file is ours before anything (even a pragma) writes to it.
+    const meta = tables.length > 0 ? readMeta(db, path) : null;
     applyPragmas(db);
-    if (tables.length === 0) {
+    if (!meta) {
+      // A new file, or an empty SQLite database (e.g. a crash before the schema was written).
       db.exec('BEGIN IMMEDIATE');
       db.exec(SCHEMA);
       const put = db.prepare('INSERT INTO skiff_meta (k, v) VALUES (?, ?)');
@@ -97,7 +97,7 @@ export function openDatabase(path: string): { db: DatabaseSync; meta: Meta } {
       put.run('swept_rev', 0);
       db.exec('COMMIT');
     }
-    return { db, meta: readMeta(db, path) };
+    return { db, meta: meta ?? readMeta(db, path) };
   } catch (err) {
     try {
       db.close();
@@ -110,6 +110,28 @@ export function openDatabase(path: string): { db: DatabaseSync; meta: Meta } {
       throw new StorageCorruptError(`${path} is damaged: ${(err as Error).message}`, { cause: err });
     }
     throw new StorageUnavailableError(`cannot open ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+const MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
+
+/** Refuses a non-empty file that does not start with SQLite's magic header (SQLite itself would
+ * treat a file shorter than its header as empty, and overwrite it). */
+function checkHeader(path: string): void {
+  if (!existsSync(path)) return;
+  const size = statSync(path).size;
+  if (size === 0) return;
+  const head = Buffer.alloc(MAGIC.length);
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (size < MAGIC.length || !head.equals(MAGIC)) {
+    throw new StorageCorruptError(
+      `${path} is not a SQLite database (no SQLite header); skiff leaves it untouched — move it away or choose another --data-dir`,
+    );
   }
 }
 

@@ -159,16 +159,27 @@ export class SqliteStore implements Store, HistorySource {
     this.#db = db;
     this.#compactRev = meta.compactRevision;
     this.#sweptRev = meta.sweptRevision;
-    const maxId = Number(this.#stmt('SELECT COALESCE(MAX(id), 0) AS m FROM skiff_kv').get()?.m ?? 0);
-    // Compaction may have removed the newest rows if they were tombstones; it never goes past the
-    // compacted revision, which is persisted first.
-    this.#rev = Math.max(maxId, this.#compactRev);
-    this.#liveKeys = Number(
-      this.#stmt(
-        `SELECT COUNT(*) AS c FROM skiff_kv k WHERE k.deleted = 0
-           AND k.id = (SELECT MAX(id) FROM skiff_kv WHERE name = k.name)`,
-      ).get()?.c ?? 0,
-    );
+    try {
+      const maxId = Number(this.#stmt('SELECT COALESCE(MAX(id), 0) AS m FROM skiff_kv').get()?.m ?? 0);
+      // Compaction may have removed the newest rows if they were tombstones; it never goes past the
+      // compacted revision, which is persisted first.
+      this.#rev = Math.max(maxId, this.#compactRev);
+      this.#liveKeys = Number(
+        this.#stmt(
+          `SELECT COUNT(*) AS c FROM skiff_kv k WHERE k.deleted = 0
+             AND k.id = (SELECT MAX(id) FROM skiff_kv WHERE name = k.name)`,
+        ).get()?.c ?? 0,
+      );
+    } catch (err) {
+      this.#stmts.clear();
+      db.close();
+      const mapped = this.#mapError(err);
+      throw mapped instanceof StorageCorruptError
+        ? new StorageCorruptError(`${options.path}: ${mapped.message}; skiff leaves it untouched`, {
+            cause: err,
+          })
+        : mapped;
+    }
     this.#hub = new WatchHub(this, { clock: this.#clock });
     const interval = options.maintenanceIntervalMs ?? 1000;
     if (interval > 0) this.#scheduleMaintenance(interval);
