@@ -1,0 +1,26 @@
+/**
+ * What every cluster has from the start: the namespaces default, kube-system, kube-public and
+ * kube-node-lease (created if missing; idempotent across restarts).
+ */
+import { ApiError } from '../api/errors.ts';
+import type { Catalog } from './catalog.ts';
+import type { Registry } from './registry/registry.ts';
+
+export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+export async function bootstrapCluster(registry: Registry, catalog: Catalog): Promise<void> {
+  const namespaces = catalog.get('', 'v1', 'namespaces');
+  if (!namespaces) throw new Error('the namespaces resource is not registered');
+  for (const name of SYSTEM_NAMESPACES) {
+    try {
+      await registry.create(
+        namespaces,
+        '',
+        { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
+        { user: 'system:apiserver' },
+      );
+    } catch (err) {
+      if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
+    }
+  }
+}

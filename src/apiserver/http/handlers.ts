@@ -1,0 +1,339 @@
+/**
+ * The REST verbs on resources: get, list, watch, create, update, patch, delete, deletecollection,
+ * and the status and scale subresources (k8s.io/apiserver/pkg/endpoints/handlers).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ApiError, FieldError } from '../../api/errors.ts';
+import type { Clock } from '../../util/clock.ts';
+import type { Logger } from '../../util/log.ts';
+import type { Catalog } from '../catalog.ts';
+import { clone, isPlainObject, type KubeObject } from '../object.ts';
+import type { DeleteOptions, Registry } from '../registry/registry.ts';
+import type { ResourceDef } from '../resource.ts';
+import { type IncludeObject, type Printer, toTable } from '../table/table.ts';
+import { decodeBody, readBody, readObject } from './body.ts';
+import { bodyEncoding, negotiate, parseMediaType, type ResponseFormat } from './negotiate.ts';
+import type { ResourceRequest } from './requestinfo.ts';
+import { send } from './respond.ts';
+import { getScale, scaleSubresourceUpdate } from './scale.ts';
+import { buildFilter } from './selectors.ts';
+import { serveWatch } from './watch.ts';
+
+/** Applies a PATCH body of the given content type to `original`. */
+export type Patcher = (
+  contentType: string,
+  original: KubeObject,
+  patch: Buffer,
+  def: ResourceDef,
+) => KubeObject;
+
+export interface HandlerDeps {
+  catalog: Catalog;
+  registry: Registry;
+  clock: Clock;
+  log: Logger;
+  /** Table printer for a resource (by def); undefined → the default table. */
+  printerFor(def: ResourceDef): Printer;
+  patch: Patcher;
+  /** How often idle watches send bookmarks, in ms. */
+  bookmarkIntervalMs: number;
+}
+
+export interface RequestContext {
+  user: string;
+  query: URLSearchParams;
+}
+
+function dryRun(query: URLSearchParams): boolean {
+  const values = query.getAll('dryRun');
+  for (const v of values) {
+    if (v !== 'All')
+      throw ApiError.badRequest(`Invalid dryRun value: "${v}"; the only supported value is "All"`);
+  }
+  return values.length > 0;
+}
+
+function fieldValidation(query: URLSearchParams): 'Strict' | 'Warn' | 'Ignore' {
+  const v = query.get('fieldValidation') ?? 'Warn';
+  if (v !== 'Strict' && v !== 'Warn' && v !== 'Ignore') {
+    throw ApiError.badRequest(`fieldValidation must be one of "Ignore", "Warn", or "Strict", got "${v}"`);
+  }
+  return v;
+}
+
+function intParam(query: URLSearchParams, name: string): number | undefined {
+  const v = query.get(name);
+  if (v === null || v === '') return undefined;
+  if (!/^-?\d+$/.test(v)) throw ApiError.badRequest(`invalid value for ${name}: "${v}": must be an integer`);
+  return Number(v);
+}
+
+/** Sends an object or list in the negotiated format, as a Table when asked. */
+function respondObject(
+  deps: HandlerDeps,
+  def: ResourceDef,
+  res: ServerResponse,
+  req: IncomingMessage,
+  ctx: RequestContext,
+  code: number,
+  body: KubeObject | { kind: string; items: KubeObject[]; metadata: Record<string, unknown> },
+): void {
+  const isList = Array.isArray((body as { items?: unknown }).items);
+  const format = negotiate(
+    req.headers.accept,
+    isList ? ['Table', 'PartialObjectMetadataList'] : ['Table', 'PartialObjectMetadata'],
+  );
+  send(res, code, render(deps, def, format, ctx, body), format);
+}
+
+export function render(
+  deps: HandlerDeps,
+  def: ResourceDef,
+  format: ResponseFormat,
+  ctx: RequestContext,
+  body: KubeObject | { kind: string; items: KubeObject[]; metadata: Record<string, unknown> },
+): unknown {
+  const isList = Array.isArray((body as { items?: unknown }).items);
+  if (format.as === 'Table') {
+    const include = (ctx.query.get('includeObject') ?? 'Metadata') as IncludeObject;
+    if (!['None', 'Metadata', 'Object'].includes(include)) {
+      throw ApiError.badRequest(`includeObject must be one of None, Metadata, Object`);
+    }
+    const objects = isList ? (body as { items: KubeObject[] }).items : [body as KubeObject];
+    const listMeta = isList
+      ? (body as { metadata: Record<string, unknown> }).metadata
+      : { resourceVersion: (body as KubeObject).metadata.resourceVersion };
+    return toTable(objects, deps.printerFor(def), {
+      now: deps.clock.now(),
+      include,
+      listMeta: listMeta as Record<string, string>,
+    });
+  }
+  if (format.as === 'PartialObjectMetadata') {
+    const o = body as KubeObject;
+    return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata };
+  }
+  if (format.as === 'PartialObjectMetadataList') {
+    const l = body as { items: KubeObject[]; metadata: Record<string, unknown> };
+    return {
+      kind: 'PartialObjectMetadataList',
+      apiVersion: 'meta.k8s.io/v1',
+      metadata: l.metadata,
+      items: l.items.map((o) => ({
+        kind: 'PartialObjectMetadata',
+        apiVersion: 'meta.k8s.io/v1',
+        metadata: o.metadata,
+      })),
+    };
+  }
+  return body;
+}
+
+/** DeleteOptions from the body (if any) and the query. */
+async function deleteOptions(
+  req: IncomingMessage,
+  query: URLSearchParams,
+  user: string,
+): Promise<DeleteOptions> {
+  let body: Record<string, unknown> = {};
+  const raw = await readBody(req);
+  if (raw.length > 0) {
+    const decoded = decodeBody(raw, bodyEncoding(req.headers['content-type']));
+    if (!isPlainObject(decoded)) throw ApiError.badRequest('DeleteOptions must be a JSON object');
+    body = decoded;
+  }
+  const opts: DeleteOptions = { user };
+  const grace = body.gracePeriodSeconds ?? intParam(query, 'gracePeriodSeconds');
+  if (grace !== undefined && grace !== null) {
+    if (typeof grace !== 'number' || !Number.isInteger(grace))
+      throw ApiError.badRequest('gracePeriodSeconds must be an integer');
+    opts.gracePeriodSeconds = grace;
+  }
+  let policy = (body.propagationPolicy ?? query.get('propagationPolicy') ?? undefined) as string | undefined;
+  const orphan =
+    body.orphanDependents ??
+    (query.has('orphanDependents') ? query.get('orphanDependents') === 'true' : undefined);
+  if (policy === undefined && orphan !== undefined) policy = orphan ? 'Orphan' : 'Background';
+  if (policy !== undefined) {
+    if (policy !== 'Orphan' && policy !== 'Background' && policy !== 'Foreground') {
+      throw ApiError.invalid('', 'DeleteOptions', '', [
+        FieldError.notSupported('propagationPolicy', policy, ['Foreground', 'Background', 'Orphan']),
+      ]);
+    }
+    opts.propagationPolicy = policy;
+  }
+  const pre = body.preconditions;
+  if (isPlainObject(pre)) {
+    opts.preconditions = {
+      uid: typeof pre.uid === 'string' ? pre.uid : undefined,
+      resourceVersion: typeof pre.resourceVersion === 'string' ? pre.resourceVersion : undefined,
+    };
+  }
+  const dr = body.dryRun;
+  if (Array.isArray(dr) && dr.length > 0) {
+    if (dr.some((v) => v !== 'All'))
+      throw ApiError.badRequest('Invalid dryRun value; the only supported value is "All"');
+    opts.dryRun = true;
+  }
+  if (dryRun(query)) opts.dryRun = true;
+  return opts;
+}
+
+/** Kinds whose delete returns the object rather than a Status (Store.ReturnDeletedObject). */
+function returnsDeletedObject(def: ResourceDef): boolean {
+  return def.group === '' && def.resource === 'pods';
+}
+
+export async function handleResource(
+  deps: HandlerDeps,
+  info: ResourceRequest,
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: RequestContext,
+): Promise<void> {
+  const def = deps.catalog.get(info.group, info.version, info.resource);
+  if (!def) throw ApiError.noResource();
+  if (info.namespace && !def.namespaced) throw ApiError.noResource();
+  const { registry } = deps;
+  const ns = info.namespace;
+  const name = info.name;
+  const sub = info.subresource;
+  const query = ctx.query;
+  if (def.namespaced && name && !ns && !(def.group === '' && def.resource === 'namespaces')) {
+    // A named namespaced object needs its namespace in the URL.
+    throw ApiError.noResource();
+  }
+  if (sub && sub !== 'status' && sub !== 'scale') {
+    throw ApiError.noResource();
+  }
+  if (sub === 'status' && !def.strategy.statusSubresource) throw ApiError.noResource();
+  if (sub === 'scale' && !def.scale) throw ApiError.noResource();
+
+  switch (info.verb) {
+    case 'get': {
+      const obj = await registry.get(def, ns, name);
+      if (sub === 'scale') return send(res, 200, getScale(def, obj), negotiate(req.headers.accept, []));
+      return respondObject(deps, def, res, req, ctx, 200, obj);
+    }
+    case 'list': {
+      const list = await registry.list(def, ns, {
+        filter: buildFilter(def, query),
+        limit: intParam(query, 'limit'),
+        continue: query.get('continue') ?? undefined,
+        resourceVersion: query.get('resourceVersion') ?? undefined,
+        resourceVersionMatch: parseRvMatch(query),
+      });
+      return respondObject(deps, def, res, req, ctx, 200, list);
+    }
+    case 'watch': {
+      if (name) {
+        const fs = query.get('fieldSelector');
+        query.set('fieldSelector', fs ? `${fs},metadata.name=${name}` : `metadata.name=${name}`);
+      }
+      return serveWatch(deps, def, ns, req, res, ctx);
+    }
+    case 'create': {
+      if (name) throw ApiError.methodNotAllowed(`POST is not supported on a named ${def.resource} object`);
+      fieldValidation(query);
+      const body = await readObject(req);
+      const created = await registry.create(def, ns, body, {
+        dryRun: dryRun(query),
+        user: ctx.user,
+        fieldManager: query.get('fieldManager') ?? undefined,
+      });
+      return respondObject(deps, def, res, req, ctx, 201, created);
+    }
+    case 'update': {
+      if (!name) throw ApiError.methodNotAllowed(`PUT requires the name of a ${def.resource} object`);
+      fieldValidation(query);
+      const body = await readObject(req);
+      if (sub === 'scale') {
+        const result = await scaleSubresourceUpdate(registry, def, ns, name, body, {
+          dryRun: dryRun(query),
+          user: ctx.user,
+        });
+        return send(res, 200, result, negotiate(req.headers.accept, []));
+      }
+      const { object, created } = await registry.update(def, ns, name, body, {
+        dryRun: dryRun(query),
+        user: ctx.user,
+        subresource: sub as '' | 'status',
+      });
+      return respondObject(deps, def, res, req, ctx, created ? 201 : 200, object);
+    }
+    case 'patch': {
+      if (!name) throw ApiError.methodNotAllowed(`PATCH requires the name of a ${def.resource} object`);
+      fieldValidation(query);
+      const contentType = parseMediaType(req.headers['content-type'] ?? '').type;
+      const raw = await readBody(req);
+      if (sub === 'scale') {
+        const result = await scaleSubresourceUpdate(
+          registry,
+          def,
+          ns,
+          name,
+          (current: KubeObject) => {
+            const scale = getScale(def, current);
+            return deps.patch(contentType, scale as unknown as KubeObject, raw, def);
+          },
+          { dryRun: dryRun(query), user: ctx.user },
+        );
+        return send(res, 200, result, negotiate(req.headers.accept, []));
+      }
+      const { object, created } = await registry.patch(
+        def,
+        ns,
+        name,
+        (current) => {
+          if (!current) throw ApiError.notFound({ group: def.group, resource: def.resource }, name);
+          return deps.patch(contentType, clone(current), raw, def);
+        },
+        { dryRun: dryRun(query), user: ctx.user, subresource: sub as '' | 'status' },
+      );
+      return respondObject(deps, def, res, req, ctx, created ? 201 : 200, object);
+    }
+    case 'delete': {
+      if (sub) throw ApiError.methodNotAllowed(`DELETE is not supported on ${def.resource}/${sub}`);
+      const opts = await deleteOptions(req, query, ctx.user);
+      const { object, deleted } = await registry.delete(def, ns, name, opts);
+      if (deleted && !returnsDeletedObject(def)) {
+        return send(res, 200, {
+          kind: 'Status',
+          apiVersion: 'v1',
+          metadata: {},
+          status: 'Success',
+          details: { name, group: def.group, kind: def.resource, uid: object.metadata.uid },
+        });
+      }
+      const code = !deleted && opts.propagationPolicy && opts.propagationPolicy !== 'Orphan' ? 202 : 200;
+      return respondObject(deps, def, res, req, ctx, code, object);
+    }
+    case 'deletecollection': {
+      const opts = await deleteOptions(req, query, ctx.user);
+      const list = await registry.list(def, ns, { filter: buildFilter(def, query) });
+      for (const obj of list.items) {
+        try {
+          await registry.delete(def, obj.metadata.namespace ?? '', obj.metadata.name!, opts);
+        } catch (err) {
+          if (!(err instanceof ApiError && err.code === 404)) throw err;
+        }
+      }
+      return respondObject(deps, def, res, req, ctx, 200, list);
+    }
+    default:
+      throw ApiError.methodNotAllowed(`the server does not allow this method on the requested resource`);
+  }
+}
+
+function parseRvMatch(query: URLSearchParams): 'Exact' | 'NotOlderThan' | '' {
+  const v = query.get('resourceVersionMatch') ?? '';
+  if (v !== '' && v !== 'Exact' && v !== 'NotOlderThan') {
+    throw ApiError.badRequest(
+      `resourceVersionMatch: Unsupported value: "${v}": supported values: "Exact", "NotOlderThan"`,
+    );
+  }
+  if (v && !query.get('resourceVersion')) {
+    throw ApiError.badRequest('resourceVersionMatch is forbidden unless resourceVersion is provided');
+  }
+  return v;
+}

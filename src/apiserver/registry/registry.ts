@@ -1,0 +1,611 @@
+/**
+ * The generic registry: create, read, update, delete, list and watch of any resource over the Store,
+ * with Kubernetes' object semantics (k8s.io/apiserver/pkg/registry/generic/registry/store.go):
+ * system metadata, optimistic concurrency, the spec/status split, generation, finalizers and
+ * graceful deletion, namespaces that must exist, and dry runs.
+ */
+import { ApiError, type FieldError } from '../../api/errors.ts';
+import { encodeContinue } from '../../storage/keys.ts';
+import {
+  CompactedError,
+  ConflictError,
+  FutureRevisionError,
+  InvalidArgumentError,
+  KeyExistsError,
+  KeyNotFoundError,
+  type KeyValue,
+  type Store,
+} from '../../storage/store.ts';
+import type { Clock } from '../../util/clock.ts';
+import { clone, type KubeList, type KubeObject, rfc3339 } from '../object.ts';
+import { apiVersionOf, type ResourceDef, storageKey, storagePrefix, type WriteContext } from '../resource.ts';
+import { decodeFromStorage, encodeForStorage } from './codec.ts';
+import {
+  checkMetaShape,
+  fillCreateMeta,
+  generateName,
+  keepImmutableMeta,
+  normalizeMeta,
+  sameObject,
+  specChanged,
+} from './meta.ts';
+
+/** Validates the metadata of an object of `def` (names, labels, annotations, …). */
+export type MetaValidator = (obj: KubeObject, def: ResourceDef, isUpdate: boolean) => FieldError[];
+
+export interface RegistryOptions {
+  store: Store;
+  clock: Clock;
+  validateMeta: MetaValidator;
+}
+
+export interface WriteOptions {
+  dryRun?: boolean;
+  user?: string;
+  fieldManager?: string;
+}
+
+export interface UpdateOptions extends WriteOptions {
+  subresource?: '' | 'status' | 'scale';
+}
+
+/** metav1.DeleteOptions, the parts the registry acts on. */
+export interface DeleteOptions extends WriteOptions {
+  gracePeriodSeconds?: number;
+  propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
+  preconditions?: { uid?: string; resourceVersion?: string };
+}
+
+export interface ListOptions {
+  /** Which objects to return; applied after reading (like the API server's storage filter). */
+  filter?: (obj: KubeObject) => boolean;
+  limit?: number;
+  continue?: string;
+  resourceVersion?: string;
+  resourceVersionMatch?: 'Exact' | 'NotOlderThan' | '';
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+export interface ApiWatchEvent {
+  type: WatchEventType;
+  object: KubeObject | Record<string, unknown>;
+}
+
+export interface WatchOptions {
+  filter?: (obj: KubeObject) => boolean;
+  resourceVersion?: string;
+  /** Send the current objects as ADDED first, then a bookmark marking the end of them. */
+  sendInitialEvents?: boolean;
+  allowBookmarks?: boolean;
+  /** How often an idle watch sends a bookmark, in ms. */
+  bookmarkIntervalMs?: number;
+  signal?: AbortSignal;
+}
+
+const DELETE_RETRIES = 16;
+
+/** Maps storage failures to API errors for `def`/`name`. */
+function storageError(err: unknown, def: ResourceDef, name: string): never {
+  const gr = { group: def.group, resource: def.resource };
+  if (err instanceof ApiError) throw err;
+  if (err instanceof KeyExistsError) throw ApiError.alreadyExists(gr, name);
+  if (err instanceof KeyNotFoundError) throw ApiError.notFound(gr, name);
+  if (err instanceof ConflictError) {
+    throw ApiError.conflict(
+      gr,
+      name,
+      'the object has been modified; please apply your changes to the latest version and try again',
+    );
+  }
+  if (err instanceof CompactedError) {
+    throw ApiError.gone(`too old resource version: ${err.requestedRevision} (${err.compactRevision})`);
+  }
+  if (err instanceof FutureRevisionError) {
+    throw ApiError.timeout(
+      `Too large resource version: ${err.requestedRevision}, current: ${err.currentRevision}`,
+    );
+  }
+  if (err instanceof InvalidArgumentError) throw ApiError.badRequest(err.message);
+  throw ApiError.internal((err as Error)?.message ?? String(err), err);
+}
+
+/** Parses a resourceVersion parameter: '' → undefined, a non-negative integer → number, else 400. */
+export function parseResourceVersion(rv: string | undefined, what = 'resourceVersion'): number | undefined {
+  if (rv === undefined || rv === '') return undefined;
+  if (!/^\d+$/.test(rv)) throw ApiError.badRequest(`invalid ${what}: "${rv}"`);
+  const n = Number(rv);
+  if (!Number.isSafeInteger(n)) throw ApiError.badRequest(`invalid ${what}: "${rv}"`);
+  return n;
+}
+
+export class Registry {
+  readonly #store: Store;
+  readonly #clock: Clock;
+  readonly #validateMeta: MetaValidator;
+
+  constructor(options: RegistryOptions) {
+    this.#store = options.store;
+    this.#clock = options.clock;
+    this.#validateMeta = options.validateMeta;
+  }
+
+  get store(): Store {
+    return this.#store;
+  }
+
+  #gr(def: ResourceDef) {
+    return { group: def.group, resource: def.resource };
+  }
+
+  #ctx(def: ResourceDef, namespace: string, opts: UpdateOptions): WriteContext {
+    return {
+      namespace: def.namespaced ? namespace : '',
+      user: opts.user ?? '',
+      now: this.#clock.now(),
+      subresource: opts.subresource ?? '',
+    };
+  }
+
+  async #read(def: ResourceDef, namespace: string, name: string): Promise<KeyValue | null> {
+    try {
+      return await this.#store.get(storageKey(def, namespace, name));
+    } catch (err) {
+      storageError(err, def, name);
+    }
+  }
+
+  async get(def: ResourceDef, namespace: string, name: string): Promise<KubeObject> {
+    const kv = await this.#read(def, namespace, name);
+    if (!kv) throw ApiError.notFound(this.#gr(def), name);
+    return decodeFromStorage(kv);
+  }
+
+  /** Fails unless namespace `ns` exists and is not terminating (for creates into it). */
+  async #checkNamespace(ns: string): Promise<void> {
+    const kv = await this.#store.get(`/registry/core/namespaces/${ns}`);
+    if (!kv) throw ApiError.notFound({ group: '', resource: 'namespaces' }, ns);
+    const obj = decodeFromStorage(kv);
+    const phase = (obj.status as { phase?: string } | undefined)?.phase;
+    if (obj.metadata.deletionTimestamp || phase === 'Terminating') {
+      throw new ApiError(
+        403,
+        'Forbidden',
+        `unable to create new content in namespace ${ns} because it is being terminated`,
+        {
+          name: ns,
+          kind: 'namespaces',
+          causes: [
+            {
+              reason: 'NamespaceTerminating',
+              message: `namespace ${ns} is being terminated`,
+              field: 'metadata.namespace',
+            },
+          ],
+        },
+      );
+    }
+  }
+
+  #validate(def: ResourceDef, obj: KubeObject, ctx: WriteContext, old?: KubeObject): void {
+    const errs = [
+      ...this.#validateMeta(obj, def, old !== undefined),
+      ...(def.strategy.validate?.(obj, ctx) ?? []),
+      ...(old ? (def.strategy.validateUpdate?.(obj, old, ctx) ?? []) : []),
+    ];
+    if (errs.length > 0) {
+      throw ApiError.invalid(def.group, def.kind, obj.metadata.name ?? obj.metadata.generateName ?? '', errs);
+    }
+  }
+
+  /** Checks the body's identity against the URL and fills in apiVersion/kind/namespace. */
+  #admitBody(def: ResourceDef, namespace: string, body: unknown): KubeObject {
+    const shape = checkMetaShape(body);
+    if (shape.length > 0) {
+      const name = (body as { metadata?: { name?: unknown } })?.metadata?.name;
+      throw ApiError.invalid(def.group, def.kind, typeof name === 'string' ? name : '', shape);
+    }
+    const obj = body as KubeObject;
+    normalizeMeta(obj);
+    const av = apiVersionOf(def);
+    if (obj.apiVersion !== undefined && obj.apiVersion !== av) {
+      throw ApiError.badRequest(
+        `the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${av})`,
+      );
+    }
+    if (obj.kind !== undefined && obj.kind !== def.kind) {
+      throw ApiError.badRequest(
+        `the kind in the data (${String(obj.kind)}) does not match the expected kind (${def.kind})`,
+      );
+    }
+    obj.apiVersion = av;
+    obj.kind = def.kind;
+    if (def.namespaced) {
+      if (obj.metadata.namespace && obj.metadata.namespace !== namespace) {
+        throw ApiError.badRequest(
+          'the namespace of the provided object does not match the namespace sent on the request',
+        );
+      }
+      obj.metadata.namespace = namespace;
+    } else {
+      delete obj.metadata.namespace;
+    }
+    return obj;
+  }
+
+  async create(
+    def: ResourceDef,
+    namespace: string,
+    body: unknown,
+    opts: WriteOptions = {},
+  ): Promise<KubeObject> {
+    const obj = this.#admitBody(def, namespace, body);
+    const ctx = this.#ctx(def, namespace, opts);
+    const m = obj.metadata;
+    if (!m.name && m.generateName) m.name = generateName(m.generateName);
+    fillCreateMeta(obj, ctx.now, def.strategy.generation);
+    def.strategy.prepareForCreate?.(obj, ctx);
+    def.strategy.defaults?.(obj);
+    this.#validate(def, obj, ctx);
+    if (def.namespaced) await this.#checkNamespace(namespace);
+    const name = m.name!;
+    if (opts.dryRun) {
+      const existing = await this.#read(def, namespace, name);
+      if (existing) throw ApiError.alreadyExists(this.#gr(def), name);
+      return obj;
+    }
+    try {
+      const kv = await this.#store.create(storageKey(def, namespace, name), encodeForStorage(obj));
+      obj.metadata.resourceVersion = String(kv.modRevision);
+      return obj;
+    } catch (err) {
+      storageError(err, def, name);
+    }
+  }
+
+  /**
+   * Replaces an object (PUT). A resourceVersion in the body must match the stored one (409 otherwise);
+   * without one the update is unconditional. Returns the stored object and whether it was created.
+   */
+  async update(
+    def: ResourceDef,
+    namespace: string,
+    name: string,
+    body: unknown,
+    opts: UpdateOptions = {},
+  ): Promise<{ object: KubeObject; created: boolean }> {
+    const obj = this.#admitBody(def, namespace, body);
+    if (obj.metadata.name !== undefined && obj.metadata.name !== name) {
+      throw ApiError.badRequest(
+        `the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`,
+      );
+    }
+    obj.metadata.name = name;
+    const wantRv = parseResourceVersion(obj.metadata.resourceVersion, 'metadata.resourceVersion');
+    return this.#guaranteedUpdate(def, namespace, name, opts, wantRv, () => clone(obj));
+  }
+
+  /**
+   * Reads the object, lets `mutate` produce the new version from it (or from null if absent), and
+   * writes it conditioned on the version read; on a conflict it retries with the newer version unless
+   * `wantRv` pins the version the caller based its change on.
+   */
+  async #guaranteedUpdate(
+    def: ResourceDef,
+    namespace: string,
+    name: string,
+    opts: UpdateOptions,
+    wantRv: number | undefined,
+    mutate: (current: KubeObject | null) => KubeObject,
+  ): Promise<{ object: KubeObject; created: boolean }> {
+    const key = storageKey(def, namespace, name);
+    for (let attempt = 0; ; attempt++) {
+      const kv = await this.#read(def, namespace, name);
+      if (!kv) {
+        if (!def.strategy.allowCreateOnUpdate || opts.subresource)
+          throw ApiError.notFound(this.#gr(def), name);
+        const created = await this.create(def, namespace, mutate(null), opts);
+        return { object: created, created: true };
+      }
+      const old = decodeFromStorage(kv);
+      if (wantRv !== undefined && wantRv !== kv.modRevision) {
+        storageError(new ConflictError(kv, wantRv), def, name);
+      }
+      const next = mutate(clone(old));
+      const ctx = this.#ctx(def, namespace, opts);
+      if (next.metadata.uid && next.metadata.uid !== old.metadata.uid) {
+        throw ApiError.conflict(
+          this.#gr(def),
+          name,
+          `Precondition failed: UID in precondition: ${next.metadata.uid}, UID in object meta: ${old.metadata.uid}`,
+        );
+      }
+      keepImmutableMeta(next, old);
+      next.apiVersion = old.apiVersion;
+      next.kind = old.kind;
+      if (def.strategy.statusSubresource) {
+        if (ctx.subresource === 'status') {
+          // The status subresource changes status only (and metadata other than labels).
+          const status = next.status;
+          const labels = old.metadata.labels;
+          for (const k of Object.keys(next)) if (k !== 'metadata' && k !== 'status') delete next[k];
+          for (const [k, v] of Object.entries(old)) if (k !== 'metadata' && k !== 'status') next[k] = v;
+          next.apiVersion = old.apiVersion;
+          next.kind = old.kind;
+          if (labels) next.metadata.labels = labels;
+          else delete next.metadata.labels;
+          if (status === undefined) delete next.status;
+        } else if (old.status !== undefined) next.status = old.status;
+        else delete next.status;
+      }
+      def.strategy.prepareForUpdate?.(next, old, ctx);
+      def.strategy.defaults?.(next);
+      if (def.strategy.generation && specChanged(next, old)) {
+        next.metadata.generation = (old.metadata.generation ?? 0) + 1;
+      }
+      this.#validate(def, next, ctx, old);
+      if (sameObject(next, old)) return { object: old, created: false };
+      // Removing the last finalizer of an object being deleted deletes it.
+      if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0) {
+        if (opts.dryRun) return { object: next, created: false };
+        try {
+          const res = await this.#store.delete(key, { expectedModRevision: kv.modRevision });
+          next.metadata.resourceVersion = String(res.revision);
+          return { object: next, created: false };
+        } catch (err) {
+          if (err instanceof ConflictError && wantRv === undefined && attempt < DELETE_RETRIES) continue;
+          storageError(err, def, name);
+        }
+      }
+      if (opts.dryRun) return { object: next, created: false };
+      try {
+        const written = await this.#store.update(key, encodeForStorage(next), kv.modRevision);
+        next.metadata.resourceVersion = String(written.modRevision);
+        return { object: next, created: false };
+      } catch (err) {
+        if (err instanceof ConflictError && wantRv === undefined && attempt < DELETE_RETRIES) continue;
+        storageError(err, def, name);
+      }
+    }
+  }
+
+  /**
+   * Applies `mutate` to the current object and writes the result (for PATCH and the scale
+   * subresource). `mutate` sees a fresh copy each attempt; it may throw ApiError to refuse.
+   */
+  patch(
+    def: ResourceDef,
+    namespace: string,
+    name: string,
+    mutate: (current: KubeObject | null) => KubeObject,
+    opts: UpdateOptions = {},
+  ): Promise<{ object: KubeObject; created: boolean }> {
+    return this.#guaranteedUpdate(def, namespace, name, opts, undefined, (current) => {
+      const next = mutate(current);
+      if (current) {
+        const rv = parseResourceVersion(next.metadata.resourceVersion, 'metadata.resourceVersion');
+        if (rv !== undefined && rv !== Number(current.metadata.resourceVersion)) {
+          throw ApiError.conflict(
+            this.#gr(def),
+            name,
+            'the object has been modified; please apply your changes to the latest version and try again',
+          );
+        }
+      } else {
+        next.metadata.name = name;
+        this.#admitBody(def, namespace, next);
+      }
+      return next;
+    });
+  }
+
+  /**
+   * Deletes an object, or starts deleting it: with finalizers (including those the propagation policy
+   * adds) or a grace period the object gets a deletionTimestamp and stays until they are done.
+   * Returns the object and whether it is gone now.
+   */
+  async delete(
+    def: ResourceDef,
+    namespace: string,
+    name: string,
+    opts: DeleteOptions = {},
+  ): Promise<{ object: KubeObject; deleted: boolean }> {
+    const key = storageKey(def, namespace, name);
+    for (let attempt = 0; ; attempt++) {
+      const kv = await this.#read(def, namespace, name);
+      if (!kv) throw ApiError.notFound(this.#gr(def), name);
+      const obj = decodeFromStorage(kv);
+      const pre = opts.preconditions;
+      if (pre?.uid && pre.uid !== obj.metadata.uid) {
+        throw ApiError.conflict(
+          this.#gr(def),
+          name,
+          `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${obj.metadata.uid}`,
+        );
+      }
+      if (pre?.resourceVersion && pre.resourceVersion !== obj.metadata.resourceVersion) {
+        throw ApiError.conflict(
+          this.#gr(def),
+          name,
+          `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${obj.metadata.resourceVersion}`,
+        );
+      }
+      const next = clone(obj);
+      const finalizers = new Set(next.metadata.finalizers ?? []);
+      if (opts.propagationPolicy === 'Orphan') {
+        finalizers.add('orphan');
+        finalizers.delete('foregroundDeletion');
+      } else if (opts.propagationPolicy === 'Foreground') {
+        finalizers.add('foregroundDeletion');
+        finalizers.delete('orphan');
+      }
+      const now = this.#clock.now();
+      const grace = def.strategy.gracePeriod?.(obj, opts.gracePeriodSeconds) ?? 0;
+      const deferred = def.strategy.deferDelete?.(next, now) ?? false;
+      if (finalizers.size > 0 || grace > 0 || deferred) {
+        if (finalizers.size > 0) next.metadata.finalizers = [...finalizers];
+        const current = next.metadata.deletionTimestamp;
+        const until = rfc3339(now + grace * 1000);
+        if (!current || (grace >= 0 && until < current)) {
+          next.metadata.deletionTimestamp = until;
+          next.metadata.deletionGracePeriodSeconds = grace;
+        }
+        if (sameObject(next, obj)) return { object: obj, deleted: false };
+        if (opts.dryRun) return { object: next, deleted: false };
+        try {
+          const written = await this.#store.update(key, encodeForStorage(next), kv.modRevision);
+          next.metadata.resourceVersion = String(written.modRevision);
+          return { object: next, deleted: false };
+        } catch (err) {
+          if (err instanceof ConflictError && attempt < DELETE_RETRIES) continue;
+          storageError(err, def, name);
+        }
+      }
+      if (opts.dryRun) return { object: obj, deleted: true };
+      try {
+        const res = await this.#store.delete(key, { expectedModRevision: kv.modRevision });
+        obj.metadata.resourceVersion = String(res.revision);
+        return { object: obj, deleted: true };
+      } catch (err) {
+        if (err instanceof ConflictError && attempt < DELETE_RETRIES) continue;
+        storageError(err, def, name);
+      }
+    }
+  }
+
+  /** The objects of `def` in `namespace` ('' for all namespaces / cluster-scoped), as a list. */
+  async list(def: ResourceDef, namespace: string, opts: ListOptions = {}): Promise<KubeList> {
+    const prefix = def.namespaced && namespace ? `${storagePrefix(def)}${namespace}/` : storagePrefix(def);
+    const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
+    const rv = parseResourceVersion(opts.resourceVersion);
+    let revision: number | undefined;
+    if (rv !== undefined && rv > 0 && !opts.continue) {
+      if (opts.resourceVersionMatch === 'Exact') revision = rv;
+      else {
+        const current = await this.#store.currentRevision();
+        if (rv > current) {
+          throw ApiError.timeout(`Too large resource version: ${rv}, current: ${current}`);
+        }
+      }
+    }
+    const items: KubeObject[] = [];
+    let token = opts.continue || undefined;
+    let readAt = 0;
+    let next: string | undefined;
+    try {
+      for (;;) {
+        const page = await this.#store.range(prefix, {
+          revision,
+          // With a filter, read ahead: many stored objects may not match.
+          limit: limit ? (opts.filter ? Math.max(limit - items.length, 500) : limit - items.length) : 0,
+          continue: token,
+        });
+        readAt = page.revision;
+        revision = page.revision;
+        let i = 0;
+        for (; i < page.items.length; i++) {
+          const obj = decodeFromStorage(page.items[i]!);
+          if (opts.filter && !opts.filter(obj)) continue;
+          items.push(obj);
+          if (limit && items.length >= limit) break;
+        }
+        if (limit && items.length >= limit) {
+          // More remain if this page had unread items or the store has further pages.
+          const lastKey = page.items[Math.min(i, page.items.length - 1)]!.key;
+          const moreInPage = i < page.items.length - 1;
+          if (moreInPage || page.continue) next = continueAfter(prefix, page.revision, lastKey);
+          break;
+        }
+        if (!page.continue) break;
+        token = page.continue;
+      }
+    } catch (err) {
+      if (err instanceof CompactedError && opts.continue) {
+        throw ApiError.gone(
+          'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
+        );
+      }
+      if (err instanceof InvalidArgumentError && opts.continue) {
+        throw ApiError.badRequest(`continue key is not valid: ${err.message}`);
+      }
+      storageError(err, def, '');
+    }
+    const meta: KubeList['metadata'] = { resourceVersion: String(readAt) };
+    if (next) meta.continue = next;
+    return { apiVersion: apiVersionOf(def), kind: def.listKind, metadata: meta, items };
+  }
+
+  /** Events of `def` in `namespace`, as the watch API delivers them. See {@link WatchOptions}. */
+  async *watch(def: ResourceDef, namespace: string, opts: WatchOptions = {}): AsyncGenerator<ApiWatchEvent> {
+    const prefix = def.namespaced && namespace ? `${storagePrefix(def)}${namespace}/` : storagePrefix(def);
+    const filter = opts.filter ?? (() => true);
+    const rv = parseResourceVersion(opts.resourceVersion);
+    let after: number;
+    const bookmark = (revision: number, initialEnd = false): ApiWatchEvent => ({
+      type: 'BOOKMARK',
+      object: {
+        kind: def.kind,
+        apiVersion: apiVersionOf(def),
+        metadata: {
+          resourceVersion: String(revision),
+          ...(initialEnd ? { annotations: { 'k8s.io/initial-events-end': 'true' } } : {}),
+        },
+      },
+    });
+    if (opts.sendInitialEvents || rv === undefined || rv === 0) {
+      // The current state as ADDED events, then changes after it.
+      let listed: KubeList;
+      try {
+        listed = await this.list(def, namespace, { filter });
+      } catch (err) {
+        yield errorEvent(err);
+        return;
+      }
+      for (const obj of listed.items) yield { type: 'ADDED', object: obj };
+      after = Number(listed.metadata.resourceVersion);
+      if (opts.sendInitialEvents && opts.allowBookmarks) yield bookmark(after, true);
+    } else {
+      after = rv;
+    }
+    try {
+      for await (const e of this.#store.watch(prefix, {
+        afterRevision: after,
+        signal: opts.signal,
+        progressIntervalMs: opts.allowBookmarks ? (opts.bookmarkIntervalMs ?? 60_000) : 0,
+      })) {
+        if (e.type === 'progress') {
+          yield bookmark(e.revision);
+          continue;
+        }
+        const prev = e.prev ? decodeFromStorage(e.prev) : null;
+        const prevMatched = prev !== null && filter(prev);
+        if (e.type === 'delete') {
+          if (!prevMatched) continue;
+          prev.metadata.resourceVersion = String(e.revision);
+          yield { type: 'DELETED', object: prev };
+          continue;
+        }
+        const obj = decodeFromStorage(e.kv);
+        const matches = filter(obj);
+        if (matches) yield { type: prevMatched ? 'MODIFIED' : 'ADDED', object: obj };
+        else if (prevMatched) yield { type: 'DELETED', object: obj };
+      }
+    } catch (err) {
+      yield errorEvent(err);
+    }
+  }
+}
+
+/** A continue token for the next page after `lastKey` (the store's own token format). */
+function continueAfter(prefix: string, revision: number, lastKey: string): string {
+  return encodeContinue({ revision, after: lastKey, prefix });
+}
+
+function errorEvent(err: unknown): ApiWatchEvent {
+  let api: ApiError;
+  if (err instanceof ApiError) api = err;
+  else if (err instanceof CompactedError) {
+    api = ApiError.gone(`too old resource version: ${err.requestedRevision} (${err.compactRevision})`);
+  } else api = ApiError.internal((err as Error)?.message ?? String(err), err);
+  return { type: 'ERROR', object: api.toStatus() as unknown as Record<string, unknown> };
+}

@@ -1,0 +1,411 @@
+/**
+ * The built-in resources skiff serves, with Kubernetes' names, kinds, short names, scopes,
+ * categories, subresources and selectable fields (as `kubectl api-resources` shows them).
+ * Per-kind defaulting and validation live in the strategies referenced here.
+ */
+import { type KubeObject, rfc3339 } from '../object.ts';
+import type { ResourceDef } from '../resource.ts';
+import { define, workloadStrategy } from './define.ts';
+
+type Obj = Record<string, unknown>;
+
+function at(obj: KubeObject, ...path: string[]): unknown {
+  let cur: unknown = obj;
+  for (const p of path) {
+    if (typeof cur !== 'object' || cur === null) return undefined;
+    cur = (cur as Obj)[p];
+  }
+  return cur;
+}
+
+function str(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  return typeof v === 'string' ? v : String(v);
+}
+
+/** Field values from a list of dotted paths. */
+function fieldsFrom(paths: string[]): (obj: KubeObject) => Record<string, string> {
+  return (obj) => Object.fromEntries(paths.map((p) => [p, str(at(obj, ...p.split('.')))]));
+}
+
+const podFields = [
+  'spec.nodeName',
+  'spec.restartPolicy',
+  'spec.schedulerName',
+  'spec.serviceAccountName',
+  'spec.hostNetwork',
+  'status.phase',
+  'status.podIP',
+  'status.nominatedNodeName',
+];
+
+const eventFields = [
+  'involvedObject.kind',
+  'involvedObject.namespace',
+  'involvedObject.name',
+  'involvedObject.uid',
+  'involvedObject.apiVersion',
+  'involvedObject.resourceVersion',
+  'involvedObject.fieldPath',
+  'reason',
+  'reportingComponent',
+  'source',
+  'type',
+];
+
+const podSubresources = [
+  'attach',
+  'binding',
+  'eviction',
+  'exec',
+  'log',
+  'portforward',
+  'proxy',
+  'ephemeralcontainers',
+];
+
+const replicasScale = {
+  specReplicas: ['spec', 'replicas'],
+  statusReplicas: ['status', 'replicas'],
+  labelSelector: ['spec', 'selector'],
+};
+
+export function builtinResources(): ResourceDef[] {
+  return [
+    // ---- core/v1
+    define({
+      version: 'v1',
+      resource: 'namespaces',
+      kind: 'Namespace',
+      namespaced: false,
+      shortNames: ['ns'],
+      extraSubresources: ['finalize'],
+      strategy: {
+        statusSubresource: true,
+        generation: false,
+        prepareForCreate(obj) {
+          obj.status = { phase: 'Active' };
+          const spec = (obj.spec ?? {}) as Obj;
+          spec.finalizers = ['kubernetes'];
+          obj.spec = spec;
+        },
+        // A namespace with spec.finalizers turns Terminating; the namespace controller empties it,
+        // clears the finalizers through /finalize, and deletes it.
+        deferDelete(obj, now) {
+          const finalizers = (obj.spec as { finalizers?: unknown[] } | undefined)?.finalizers ?? [];
+          if (finalizers.length === 0) return false;
+          obj.metadata.deletionTimestamp ??= rfc3339(now);
+          obj.status = { ...(obj.status as Obj | undefined), phase: 'Terminating' };
+          return true;
+        },
+        fieldValues: fieldsFrom(['status.phase']),
+      },
+      selectableFields: ['status.phase'],
+    }),
+    define({
+      version: 'v1',
+      resource: 'nodes',
+      kind: 'Node',
+      namespaced: false,
+      shortNames: ['no'],
+      extraSubresources: ['proxy'],
+      strategy: {
+        statusSubresource: true,
+        generation: false,
+        fieldValues: fieldsFrom(['spec.unschedulable']),
+      },
+      selectableFields: ['spec.unschedulable'],
+    }),
+    define({
+      version: 'v1',
+      resource: 'pods',
+      kind: 'Pod',
+      namespaced: true,
+      shortNames: ['po'],
+      categories: ['all'],
+      extraSubresources: podSubresources,
+      strategy: {
+        statusSubresource: true,
+        generation: false,
+        prepareForCreate(obj) {
+          obj.status = { phase: 'Pending' };
+        },
+        fieldValues: fieldsFrom(podFields),
+        gracePeriod(obj, requested) {
+          const spec = (obj.spec ?? {}) as Obj;
+          const phase = str(at(obj, 'status', 'phase'));
+          // Not on a node, or finished: nothing to wait for.
+          if (!spec.nodeName || phase === 'Succeeded' || phase === 'Failed') return 0;
+          if (requested !== undefined) return Math.max(0, requested);
+          const t = spec.terminationGracePeriodSeconds;
+          return typeof t === 'number' && t >= 0 ? t : 30;
+        },
+      },
+      selectableFields: podFields,
+    }),
+    define({
+      version: 'v1',
+      resource: 'services',
+      kind: 'Service',
+      namespaced: true,
+      shortNames: ['svc'],
+      categories: ['all'],
+      extraSubresources: ['proxy'],
+      strategy: {
+        statusSubresource: true,
+        generation: false,
+        prepareForCreate(obj) {
+          obj.status = { loadBalancer: {} };
+        },
+        fieldValues: fieldsFrom(['spec.clusterIP', 'spec.type']),
+      },
+      selectableFields: ['spec.clusterIP', 'spec.type'],
+    }),
+    define({
+      version: 'v1',
+      resource: 'endpoints',
+      kind: 'Endpoints',
+      singular: 'endpoints',
+      namespaced: true,
+      shortNames: ['ep'],
+    }),
+    define({
+      version: 'v1',
+      resource: 'configmaps',
+      kind: 'ConfigMap',
+      namespaced: true,
+      shortNames: ['cm'],
+    }),
+    define({
+      version: 'v1',
+      resource: 'secrets',
+      kind: 'Secret',
+      namespaced: true,
+      strategy: { fieldValues: fieldsFrom(['type']) },
+      selectableFields: ['type'],
+    }),
+    define({
+      version: 'v1',
+      resource: 'serviceaccounts',
+      kind: 'ServiceAccount',
+      namespaced: true,
+      shortNames: ['sa'],
+      extraSubresources: ['token'],
+    }),
+    define({
+      version: 'v1',
+      resource: 'events',
+      kind: 'Event',
+      namespaced: true,
+      shortNames: ['ev'],
+      strategy: { fieldValues: fieldsFrom(eventFields), allowCreateOnUpdate: true },
+      selectableFields: eventFields,
+    }),
+    define({
+      version: 'v1',
+      resource: 'persistentvolumes',
+      kind: 'PersistentVolume',
+      namespaced: false,
+      shortNames: ['pv'],
+      strategy: {
+        statusSubresource: true,
+        generation: false,
+        prepareForCreate(obj) {
+          obj.status = { phase: 'Pending' };
+        },
+      },
+    }),
+    define({
+      version: 'v1',
+      resource: 'persistentvolumeclaims',
+      kind: 'PersistentVolumeClaim',
+      namespaced: true,
+      shortNames: ['pvc'],
+      strategy: {
+        statusSubresource: true,
+        generation: false,
+        prepareForCreate(obj) {
+          obj.status = { phase: 'Pending' };
+        },
+      },
+    }),
+    define({
+      version: 'v1',
+      resource: 'limitranges',
+      kind: 'LimitRange',
+      namespaced: true,
+      shortNames: ['limits'],
+    }),
+    define({
+      version: 'v1',
+      resource: 'resourcequotas',
+      kind: 'ResourceQuota',
+      namespaced: true,
+      shortNames: ['quota'],
+      strategy: { statusSubresource: true, generation: false },
+    }),
+    define({ version: 'v1', resource: 'podtemplates', kind: 'PodTemplate', namespaced: true }),
+
+    // ---- apps/v1
+    define({
+      group: 'apps',
+      version: 'v1',
+      resource: 'deployments',
+      kind: 'Deployment',
+      namespaced: true,
+      shortNames: ['deploy'],
+      categories: ['all'],
+      scale: replicasScale,
+      strategy: workloadStrategy(),
+    }),
+    define({
+      group: 'apps',
+      version: 'v1',
+      resource: 'replicasets',
+      kind: 'ReplicaSet',
+      namespaced: true,
+      shortNames: ['rs'],
+      categories: ['all'],
+      scale: replicasScale,
+      strategy: workloadStrategy({ fieldValues: fieldsFrom(['status.replicas']) }),
+      selectableFields: ['status.replicas'],
+    }),
+    define({
+      group: 'apps',
+      version: 'v1',
+      resource: 'statefulsets',
+      kind: 'StatefulSet',
+      namespaced: true,
+      shortNames: ['sts'],
+      categories: ['all'],
+      scale: replicasScale,
+      strategy: workloadStrategy(),
+    }),
+    define({
+      group: 'apps',
+      version: 'v1',
+      resource: 'daemonsets',
+      kind: 'DaemonSet',
+      namespaced: true,
+      shortNames: ['ds'],
+      categories: ['all'],
+      strategy: workloadStrategy(),
+    }),
+    define({
+      group: 'apps',
+      version: 'v1',
+      resource: 'controllerrevisions',
+      kind: 'ControllerRevision',
+      namespaced: true,
+    }),
+
+    // ---- batch/v1
+    define({
+      group: 'batch',
+      version: 'v1',
+      resource: 'jobs',
+      kind: 'Job',
+      namespaced: true,
+      categories: ['all'],
+      strategy: workloadStrategy({ fieldValues: fieldsFrom(['status.successful']) }),
+      selectableFields: ['status.successful'],
+    }),
+    define({
+      group: 'batch',
+      version: 'v1',
+      resource: 'cronjobs',
+      kind: 'CronJob',
+      namespaced: true,
+      shortNames: ['cj'],
+      categories: ['all'],
+      strategy: workloadStrategy(),
+    }),
+
+    // ---- coordination, discovery, events, scheduling, policy, rbac, storage
+    define({
+      group: 'coordination.k8s.io',
+      version: 'v1',
+      resource: 'leases',
+      kind: 'Lease',
+      namespaced: true,
+    }),
+    define({
+      group: 'discovery.k8s.io',
+      version: 'v1',
+      resource: 'endpointslices',
+      kind: 'EndpointSlice',
+      namespaced: true,
+    }),
+    define({
+      group: 'events.k8s.io',
+      version: 'v1',
+      resource: 'events',
+      kind: 'Event',
+      namespaced: true,
+      shortNames: ['ev'],
+      strategy: { allowCreateOnUpdate: true },
+    }),
+    define({
+      group: 'scheduling.k8s.io',
+      version: 'v1',
+      resource: 'priorityclasses',
+      kind: 'PriorityClass',
+      namespaced: false,
+      shortNames: ['pc'],
+    }),
+    define({
+      group: 'policy',
+      version: 'v1',
+      resource: 'poddisruptionbudgets',
+      kind: 'PodDisruptionBudget',
+      namespaced: true,
+      shortNames: ['pdb'],
+      strategy: workloadStrategy(),
+    }),
+    define({
+      group: 'rbac.authorization.k8s.io',
+      version: 'v1',
+      resource: 'clusterrolebindings',
+      kind: 'ClusterRoleBinding',
+      namespaced: false,
+    }),
+    define({
+      group: 'rbac.authorization.k8s.io',
+      version: 'v1',
+      resource: 'clusterroles',
+      kind: 'ClusterRole',
+      namespaced: false,
+    }),
+    define({
+      group: 'rbac.authorization.k8s.io',
+      version: 'v1',
+      resource: 'rolebindings',
+      kind: 'RoleBinding',
+      namespaced: true,
+    }),
+    define({
+      group: 'rbac.authorization.k8s.io',
+      version: 'v1',
+      resource: 'roles',
+      kind: 'Role',
+      namespaced: true,
+    }),
+    define({
+      group: 'storage.k8s.io',
+      version: 'v1',
+      resource: 'storageclasses',
+      kind: 'StorageClass',
+      namespaced: false,
+      shortNames: ['sc'],
+    }),
+    define({
+      group: 'apiextensions.k8s.io',
+      version: 'v1',
+      resource: 'customresourcedefinitions',
+      kind: 'CustomResourceDefinition',
+      namespaced: false,
+      shortNames: ['crd', 'crds'],
+      strategy: workloadStrategy(),
+    }),
+  ];
+}

@@ -1,0 +1,270 @@
+/**
+ * The API server: HTTPS, authentication, and dispatch to discovery, health, OpenAPI and the
+ * resource handlers. Every error a client sees is a metav1.Status.
+ */
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { ApiError } from '../api/errors.ts';
+import type { Store } from '../storage/store.ts';
+import { type Clock, systemClock } from '../util/clock.ts';
+import { type Logger, silentLogger } from '../util/log.ts';
+import { verifyClientCert } from './auth/pki.ts';
+import { Catalog } from './catalog.ts';
+import {
+  AGGREGATED_CONTENT_TYPE,
+  aggregatedDiscovery,
+  apiGroup,
+  apiGroupList,
+  apiResourceList,
+  apiVersions,
+  wantsAggregated,
+} from './http/discovery.ts';
+import { type HandlerDeps, handleResource, type Patcher } from './http/handlers.ts';
+import { parseRequestInfo } from './http/requestinfo.ts';
+import { send, sendError } from './http/respond.ts';
+import { Registry } from './registry/registry.ts';
+import { builtinResources } from './resources/builtin.ts';
+import { defaultPrinter, type Printer } from './table/table.ts';
+
+/** Who made a request. */
+export interface UserInfo {
+  name: string;
+  groups: string[];
+}
+
+/** Finds the user of a request from its bearer token (client certificates are checked before). */
+export type TokenAuthenticator = (token: string) => Promise<UserInfo | null>;
+
+export interface ApiServerOptions {
+  store: Store;
+  tls: { cert: string; key: string; ca: string };
+  /** Address to listen on; default 127.0.0.1. */
+  host?: string;
+  /** Port; 0 picks a free one. Default 6443. */
+  port?: number;
+  clock?: Clock;
+  logger?: Logger;
+  tokens?: TokenAuthenticator;
+  patch: Patcher;
+  printers?: Map<string, Printer>;
+  validateMeta: ConstructorParameters<typeof Registry>[0]['validateMeta'];
+  /** How often idle watches get a bookmark, in ms. Default 60 s, as Kubernetes. */
+  bookmarkIntervalMs?: number;
+  version?: { major: string; minor: string; gitVersion: string };
+}
+
+/** What /version reports: the Kubernetes release whose API skiff serves. */
+export const KUBERNETES_VERSION = { major: '1', minor: '35', gitVersion: 'v1.35.0-skiff' };
+
+const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
+
+export class ApiServer {
+  readonly catalog = new Catalog();
+  readonly registry: Registry;
+  readonly #opts: ApiServerOptions;
+  readonly #log: Logger;
+  readonly #clock: Clock;
+  readonly #deps: HandlerDeps;
+  #server: Server | null = null;
+  #ready = false;
+  readonly #sockets = new Set<import('node:net').Socket>();
+
+  constructor(opts: ApiServerOptions) {
+    this.#opts = opts;
+    this.#log = opts.logger ?? silentLogger;
+    this.#clock = opts.clock ?? systemClock;
+    this.registry = new Registry({ store: opts.store, clock: this.#clock, validateMeta: opts.validateMeta });
+    for (const def of builtinResources()) this.catalog.add(def);
+    const printers = opts.printers ?? new Map();
+    this.#deps = {
+      catalog: this.catalog,
+      registry: this.registry,
+      clock: this.#clock,
+      log: this.#log,
+      printerFor: (def) => printers.get(`${def.group}/${def.resource}`) ?? defaultPrinter,
+      patch: opts.patch,
+      bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
+    };
+  }
+
+  /** Starts listening. Resolves with the bound port. */
+  async listen(): Promise<number> {
+    const server = createServer(
+      {
+        cert: this.#opts.tls.cert,
+        key: this.#opts.tls.key,
+        ca: this.#opts.tls.ca,
+        requestCert: true,
+        rejectUnauthorized: false,
+        minVersion: 'TLSv1.2',
+      },
+      (req, res) => {
+        void this.#handle(req, res);
+      },
+    );
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 66_000;
+    server.requestTimeout = 0; // watches are long-lived; handlers set their own limits
+    server.on('connection', (s) => {
+      this.#sockets.add(s);
+      s.on('close', () => this.#sockets.delete(s));
+    });
+    server.on('tlsClientError', (err) => this.#log.debug({ err: err.message }, 'TLS handshake failed'));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.#opts.port ?? 6443, this.#opts.host ?? '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.#server = server;
+    return (server.address() as AddressInfo).port;
+  }
+
+  /** Marks the server ready (readyz turns 200) once the caller finished bootstrapping. */
+  setReady(ready: boolean): void {
+    this.#ready = ready;
+  }
+
+  /** Stops accepting connections, ends open watches and waits for the server to close. */
+  async close(): Promise<void> {
+    const server = this.#server;
+    if (!server) return;
+    this.#server = null;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    for (const s of this.#sockets) s.destroy();
+    await closed;
+  }
+
+  async #authenticate(req: IncomingMessage): Promise<UserInfo | null> {
+    const cert = verifyClientCert(req.socket as TLSSocket);
+    if (cert) return { name: cert.user, groups: cert.groups };
+    const auth = req.headers.authorization;
+    if (auth?.startsWith('Bearer ') && this.#opts.tokens) {
+      return this.#opts.tokens(auth.slice('Bearer '.length).trim());
+    }
+    return null;
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'https://localhost');
+    } catch {
+      sendError(res, ApiError.badRequest('malformed request URL'));
+      return;
+    }
+    const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+    let code = 200;
+    try {
+      if (
+        PUBLIC_PATHS.has(path) ||
+        path.startsWith('/healthz/') ||
+        path.startsWith('/livez/') ||
+        path.startsWith('/readyz/')
+      ) {
+        this.#public(path, url, res);
+        return;
+      }
+      const user = await this.#authenticate(req);
+      if (!user) throw ApiError.unauthorized();
+      await this.#dispatch(req, res, path, url, user);
+    } catch (err) {
+      code = sendError(res, err).code;
+      if (code >= 500) this.#log.error({ err, method: req.method, path }, 'request failed');
+    } finally {
+      this.#log.debug(
+        { method: req.method, path, code, ms: Math.round(performance.now() - started) },
+        'request',
+      );
+    }
+  }
+
+  #public(path: string, url: URL, res: ServerResponse): void {
+    if (path === '/version') {
+      const v = this.#opts.version ?? KUBERNETES_VERSION;
+      send(res, 200, {
+        ...v,
+        gitCommit: '',
+        gitTreeState: 'clean',
+        buildDate: '2026-11-25T00:00:00Z',
+        goVersion: `node${process.versions.node}`,
+        compiler: 'skiff',
+        platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
+      });
+      return;
+    }
+    const [base = ''] = path.split('/').filter(Boolean);
+    const checks: [string, boolean][] = [
+      ['ping', true],
+      ['etcd', true],
+    ];
+    if (base === 'readyz') checks.push(['ready', this.#ready]);
+    const ok = checks.every(([, passed]) => passed);
+    const verbose = url.searchParams.has('verbose');
+    const sub = path.split('/').filter(Boolean)[1];
+    if (sub) {
+      const check = checks.find(([name]) => name === sub);
+      if (!check) throw ApiError.noResource();
+      res.writeHead(check[1] ? 200 : 500, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end(check[1] ? 'ok' : `[-]${sub} failed: reason withheld`);
+      return;
+    }
+    let body = ok ? 'ok' : `${base} check failed`;
+    if (verbose || !ok) {
+      body = `${checks.map(([n, p]) => `[${p ? '+' : '-'}]${n} ${p ? 'ok' : 'failed: reason withheld'}`).join('\n')}\n${base} check ${ok ? 'passed' : 'failed'}`;
+    }
+    res.writeHead(ok ? 200 : 500, {
+      'Content-Type': 'text/plain; charset=utf-8',
+      'X-Content-Type-Options': 'nosniff',
+    });
+    res.end(body);
+  }
+
+  async #dispatch(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    url: URL,
+    user: UserInfo,
+  ): Promise<void> {
+    const info = parseRequestInfo(req.method ?? 'GET', path, url.searchParams);
+    if (info.kind === 'discovery') {
+      if (req.method !== 'GET') throw ApiError.methodNotAllowed('discovery documents are read-only');
+      const accept = req.headers.accept;
+      if (info.version === undefined && info.group === undefined && wantsAggregated(accept)) {
+        return send(
+          res,
+          200,
+          aggregatedDiscovery(this.catalog, info.root),
+          { encoding: 'json' },
+          {
+            'Content-Type': AGGREGATED_CONTENT_TYPE,
+          },
+        );
+      }
+      if (info.root === 'api' && info.version === undefined) {
+        const host = req.headers.host ?? `127.0.0.1:${this.#opts.port ?? 6443}`;
+        return send(res, 200, apiVersions(host));
+      }
+      if (info.root === 'apis' && info.group === undefined) return send(res, 200, apiGroupList(this.catalog));
+      const group = info.group ?? '';
+      if (info.version === undefined) {
+        if (this.catalog.versions(group).length === 0) throw ApiError.noResource();
+        return send(res, 200, apiGroup(this.catalog, group));
+      }
+      if (info.root === 'api' && info.version !== 'v1') throw ApiError.noResource();
+      if (!this.catalog.hasVersion(group, info.version)) throw ApiError.noResource();
+      return send(res, 200, apiResourceList(this.catalog, group, info.version));
+    }
+    if (info.kind === 'resource') {
+      return handleResource(this.#deps, info, req, res, { user: user.name, query: url.searchParams });
+    }
+    throw ApiError.noResource();
+  }
+}
