@@ -47,6 +47,7 @@ import {
   type WriteOptions,
 } from '../store.ts';
 import { type ChangeEvent, type HistorySource, WatchHub } from '../watchhub.ts';
+import { Checkpointer } from './checkpointer.ts';
 import { openDatabase, SQLITE_CORRUPT, SQLITE_FULL, sqliteCode } from './schema.ts';
 
 export interface SqliteStoreOptions {
@@ -63,6 +64,8 @@ export interface SqliteStoreOptions {
   maintenanceIntervalMs?: number;
   /** Most writes in one transaction. Default 1024. */
   maxBatch?: number;
+  /** Checkpoint the WAL from a worker thread instead of inside commits. Default true. */
+  checkpointWorker?: boolean;
 }
 
 /** Counters for benchmarks and metrics. */
@@ -106,6 +109,8 @@ interface Row {
 
 const decoder = new TextDecoder();
 const EMPTY = new Uint8Array(0);
+/** Most revisions one compaction chunk covers. */
+const MAX_COMPACT_CHUNK = 4096;
 const COLS = 'id, name, deleted, create_revision, prev_revision, version, expires_at, value';
 
 function toKv(row: Row, key = decoder.decode(row.name)): KeyValue {
@@ -145,6 +150,7 @@ export class SqliteStore implements Store, HistorySource {
     maxCompactionPauseMs: 0,
   };
   #compactChunk = 512;
+  #checkpointer: Checkpointer | null = null;
 
   /** Opens or creates the store. Throws {@link StorageCorruptError} for foreign or damaged files. */
   constructor(options: SqliteStoreOptions) {
@@ -181,6 +187,16 @@ export class SqliteStore implements Store, HistorySource {
         : mapped;
     }
     this.#hub = new WatchHub(this, { clock: this.#clock });
+    if (options.checkpointWorker !== false) {
+      this.#db.exec('PRAGMA wal_autocheckpoint = 0');
+      this.#checkpointer = new Checkpointer({
+        path: options.path,
+        log: this.#log,
+        onFailure: () => {
+          if (!this.#closed) this.#db.exec('PRAGMA wal_autocheckpoint = 1000');
+        },
+      });
+    }
     const interval = options.maintenanceIntervalMs ?? 1000;
     if (interval > 0) this.#scheduleMaintenance(interval);
     this.#log.debug(
@@ -534,25 +550,30 @@ export class SqliteStore implements Store, HistorySource {
   }
 
   /**
-   * Removes rows that no read at or above the compacted revision can see: tombstones and rows
-   * superseded by a newer row at or below it. Works in chunks of ids sized to take a few ms, yielding
-   * to the event loop between them.
+   * Removes rows that no read at or above the compacted revision can see, in the manner of kine: for
+   * each row up to it, the row it replaced (its prev_revision) is superseded, and tombstones are
+   * dead. Every superseded row has its successor at or below the compacted revision, so one pass in
+   * revision order finds them all. Works in chunks of ids sized to take about 2 ms each, yielding to
+   * the event loop between them. Chunks commit without their own sync (synchronous=NORMAL): a chunk
+   * lost in a crash is simply redone, because swept_rev commits with it, and the next write's sync
+   * makes it durable anyway.
    */
   async #sweepCompacted(): Promise<void> {
-    const del = this.#stmt(
-      `DELETE FROM skiff_kv WHERE id > ? AND id <= ? AND (deleted = 1 OR EXISTS
-         (SELECT 1 FROM skiff_kv n WHERE n.name = skiff_kv.name AND n.id > skiff_kv.id AND n.id <= ?))`,
+    const delPrev = this.#stmt(
+      `DELETE FROM skiff_kv WHERE id IN
+         (SELECT prev_revision FROM skiff_kv WHERE id > ? AND id <= ? AND prev_revision > 0)`,
     );
+    const delTombstones = this.#stmt('DELETE FROM skiff_kv WHERE id > ? AND id <= ? AND deleted = 1');
     const saveSwept = this.#stmt(`UPDATE skiff_meta SET v = ? WHERE k = 'swept_rev'`);
     while (!this.#closed && this.#sweptRev < this.#compactRev) {
-      const target = this.#compactRev;
       const from = this.#sweptRev;
-      const to = Math.min(target, from + this.#compactChunk);
+      const to = Math.min(this.#compactRev, from + this.#compactChunk);
       const t0 = performance.now();
       let removed = 0;
       try {
+        this.#db.exec('PRAGMA synchronous = NORMAL');
         this.#db.exec('BEGIN IMMEDIATE');
-        removed = Number(del.run(from, to, target).changes);
+        removed = Number(delPrev.run(from, to).changes) + Number(delTombstones.run(from, to).changes);
         saveSwept.run(to);
         this.#db.exec('COMMIT');
       } catch (err) {
@@ -560,15 +581,18 @@ export class SqliteStore implements Store, HistorySource {
         const mapped = this.#mapError(err);
         this.#log.warn({ err: mapped }, 'compaction chunk failed; will retry');
         return;
+      } finally {
+        this.#db.exec('PRAGMA synchronous = FULL');
       }
       const ms = performance.now() - t0;
       this.#sweptRev = to;
       this.metrics.compactionChunks++;
       this.metrics.rowsCompacted += removed;
       this.metrics.maxCompactionPauseMs = Math.max(this.metrics.maxCompactionPauseMs, ms);
-      // Keep each chunk near 2 ms.
-      if (ms < 1 && this.#compactChunk < 65536) this.#compactChunk *= 2;
-      else if (ms > 3 && this.#compactChunk > 16) this.#compactChunk = Math.floor(this.#compactChunk / 2);
+      // Keep each chunk near 2 ms: grow gently, shrink fast.
+      if (ms < 1.5 && this.#compactChunk < MAX_COMPACT_CHUNK) {
+        this.#compactChunk = Math.min(MAX_COMPACT_CHUNK, Math.ceil(this.#compactChunk * 1.25));
+      } else if (ms > 3 && this.#compactChunk > 16) this.#compactChunk = Math.floor(this.#compactChunk / 2);
       await new Promise((r) => setImmediate(r));
     }
   }
@@ -636,6 +660,7 @@ export class SqliteStore implements Store, HistorySource {
     this.#maintenanceTimer?.();
     this.#hub.close();
     await this.#idle.catch(() => {});
+    await this.#checkpointer?.stop();
     this.#stmts.clear();
     try {
       this.#db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
