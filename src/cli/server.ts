@@ -1,9 +1,13 @@
 /**
- * `skiff server`: the control plane in one process. So far: the datastore.
+ * `skiff server`: the control plane in one process — datastore, API server — like `k3s server`.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { writeKubeconfig } from '../apiserver/auth/kubeconfig.ts';
+import { ensurePki } from '../apiserver/auth/pki.ts';
+import { bootstrapCluster } from '../apiserver/bootstrap.ts';
+import { createApiServer } from '../apiserver/index.ts';
 import { SqliteStore } from '../storage/sqlite/store.ts';
 import { createLogger } from '../util/log.ts';
 
@@ -11,44 +15,98 @@ export const DEFAULT_DATA_DIR = '/var/lib/skiff';
 
 export const serverHelp = `Usage: skiff server [flags]
 
-Runs the control plane. So far this opens (or creates) the embedded SQLite datastore in
-DATA_DIR/db/state.db and keeps it open, compacting it in the background, until SIGINT/SIGTERM.
-The API server is not built yet.
+Runs the control plane: the embedded SQLite datastore (DATA_DIR/db/state.db) and the Kubernetes API
+server over HTTPS. On first start it creates a cluster CA, a serving certificate and admin
+credentials in DATA_DIR/tls, and once ready writes an admin kubeconfig to DATA_DIR/kubeconfig.yaml
+(use it with 'skiff kubectl' or any kubectl). Stops cleanly on SIGINT/SIGTERM.
+
+The scheduler, controllers and the node agent (kubelet) are not built yet: this runs the control
+plane alone, as with --disable-agent.
 
 Flags:
-  --data-dir DIR           where skiff keeps its state (default ${DEFAULT_DATA_DIR})
-  --retain-revisions N     revisions of history the datastore keeps for watches (default 1000)
-  -h, --help               show this help`;
+  --data-dir DIR             where skiff keeps its state (default ${DEFAULT_DATA_DIR})
+  --https-listen-port PORT   API server port (default 6443)
+  --bind-address ADDR        API server address (default 127.0.0.1)
+  --tls-san NAME             extra DNS name or IP for the serving certificate (repeatable)
+  --disable-agent            run the control plane only (the only mode so far)
+  --service-cidr CIDR        Service cluster IP range (default 10.43.0.0/16)
+  --cluster-cidr CIDR        pod IP range (default 10.42.0.0/16)
+  --node-name NAME           this node's name (default: the host name)
+  --retain-revisions N       revisions of history the datastore keeps for watches (default 1000)
+  -h, --help                 show this help`;
 
 export async function runServer(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
       'data-dir': { type: 'string', default: DEFAULT_DATA_DIR },
+      'https-listen-port': { type: 'string', default: '6443' },
+      'bind-address': { type: 'string', default: '127.0.0.1' },
+      'tls-san': { type: 'string', multiple: true, default: [] },
+      'disable-agent': { type: 'boolean', default: false },
+      'service-cidr': { type: 'string', default: '10.43.0.0/16' },
+      'cluster-cidr': { type: 'string', default: '10.42.0.0/16' },
+      'node-name': { type: 'string' },
       'retain-revisions': { type: 'string', default: '1000' },
+      'datastore-endpoint': { type: 'string' },
     },
     strict: true,
   });
   const log = createLogger('skiff');
   const dataDir = values['data-dir'];
+  const port = Number(values['https-listen-port']);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`--https-listen-port must be a port number, got ${values['https-listen-port']}`);
+  }
   const retain = Number(values['retain-revisions']);
   if (!Number.isSafeInteger(retain) || retain < 0) {
     throw new Error(`--retain-revisions must be a non-negative integer, got ${values['retain-revisions']}`);
   }
-  const started = performance.now();
+  if (values['datastore-endpoint']) {
+    throw new Error(
+      '--datastore-endpoint (etcd) is not supported yet; omit it to use the embedded SQLite datastore',
+    );
+  }
+  const t0 = performance.now();
+  const ms = () => Math.round(performance.now() - t0);
   mkdirSync(join(dataDir, 'db'), { recursive: true, mode: 0o700 });
   const store = new SqliteStore({
     path: join(dataDir, 'db', 'state.db'),
     retainRevisions: retain,
     logger: log,
   });
-  const stats = store.stats();
+  log.info({ dataDir, revision: store.stats().revision, ms: ms() }, 'datastore opened');
+
+  const sans = values['tls-san'];
+  const pki = await ensurePki(dataDir, {
+    hostnames: sans.filter((s) => !/^[\d.:]+$/.test(s)),
+    ips: sans.filter((s) => /^[\d.:]+$/.test(s)),
+  });
+  if (pki.issued.length) log.info({ issued: pki.issued, ms: ms() }, 'certificates issued');
+
+  const api = createApiServer({
+    store,
+    tls: { cert: pki.serving.cert, key: pki.serving.key, ca: pki.ca.cert },
+    host: values['bind-address'],
+    port,
+    logger: log,
+    serviceCidr: values['service-cidr'],
+  });
+  const bound = await api.listen();
+  await bootstrapCluster(api.registry, api.catalog);
+  api.setReady(true);
+  const host =
+    values['bind-address'] === '0.0.0.0' || values['bind-address'] === '::'
+      ? '127.0.0.1'
+      : values['bind-address'];
+  const server = `https://${host.includes(':') ? `[${host}]` : host}:${bound}`;
+  const kubeconfig = join(dataDir, 'kubeconfig.yaml');
+  writeKubeconfig(kubeconfig, { server, ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key });
   log.info(
-    { dataDir, revision: stats.revision, keys: stats.keys, ms: Math.round(performance.now() - started) },
-    'datastore opened; the API server is not built yet (see README)',
+    { server, kubeconfig, ms: ms() },
+    `API server ready; try: bin/skiff kubectl --data-dir ${dataDir} get namespaces (control plane only: no scheduler, controllers or kubelet yet)`,
   );
-  // Nothing else holds the event loop open yet (the store's timers are unref'd).
-  const keepAlive = setInterval(() => {}, 1 << 30);
+
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log.info({ signal }, 'shutting down');
@@ -57,7 +115,8 @@ export async function runServer(args: string[]): Promise<number> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
-  clearInterval(keepAlive);
+  await api.close();
   await store.close();
+  log.info('stopped');
   return 0;
 }
