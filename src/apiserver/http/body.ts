@@ -5,6 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { ApiError } from '../../api/errors.ts';
+import { decodeProtobufObject } from '../protobuf/index.ts';
 import { type BodyEncoding, bodyEncoding } from './negotiate.ts';
 
 /** Kubernetes' limit on request bodies (apiserver MaxRequestBodyBytes). */
@@ -30,8 +31,14 @@ export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Pr
   return Buffer.concat(chunks);
 }
 
-/** Decodes a JSON or YAML body into a JSON value. Protobuf bodies are decoded elsewhere. */
-export function decodeBody(raw: Buffer, encoding: BodyEncoding): unknown {
+/** apiVersion/kind of the URL's resource, for protobuf bodies that leave them out. */
+export interface BodyDefaults {
+  apiVersion: string;
+  kind: string;
+}
+
+/** Decodes a JSON, YAML or Kubernetes-protobuf body into a JSON value. */
+export function decodeBody(raw: Buffer, encoding: BodyEncoding, defaults?: BodyDefaults): unknown {
   if (raw.length === 0)
     throw ApiError.badRequest('the request body is empty; send the object as JSON or YAML');
   if (encoding === 'json') {
@@ -56,12 +63,12 @@ export function decodeBody(raw: Buffer, encoding: BodyEncoding): unknown {
       throw ApiError.badRequest(`error converting YAML to JSON: ${(err as Error).message}`);
     }
   }
-  throw ApiError.unsupportedMediaType();
+  return decodeProtobufObject(raw, defaults);
 }
 
 /** Reads and decodes a body given its Content-Type. */
-export async function readObject(req: IncomingMessage): Promise<unknown> {
+export async function readObject(req: IncomingMessage, defaults?: BodyDefaults): Promise<unknown> {
   const encoding = bodyEncoding(req.headers['content-type']);
   const raw = await readBody(req);
-  return decodeBody(raw, encoding);
+  return decodeBody(raw, encoding, defaults);
 }

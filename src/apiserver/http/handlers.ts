@@ -9,7 +9,7 @@ import type { Logger } from '../../util/log.ts';
 import type { Catalog } from '../catalog.ts';
 import { clone, isPlainObject, type KubeObject } from '../object.ts';
 import type { DeleteOptions, Registry } from '../registry/registry.ts';
-import type { ResourceDef } from '../resource.ts';
+import { apiVersionOf, type ResourceDef } from '../resource.ts';
 import { type IncludeObject, type Printer, toTable } from '../table/table.ts';
 import { decodeBody, readBody, readObject } from './body.ts';
 import { bodyEncoding, negotiate, parseMediaType, type ResponseFormat } from './negotiate.ts';
@@ -138,7 +138,10 @@ async function deleteOptions(
   let body: Record<string, unknown> = {};
   const raw = await readBody(req);
   if (raw.length > 0) {
-    const decoded = decodeBody(raw, bodyEncoding(req.headers['content-type']));
+    const decoded = decodeBody(raw, bodyEncoding(req.headers['content-type']), {
+      apiVersion: 'v1',
+      kind: 'DeleteOptions',
+    });
     if (!isPlainObject(decoded)) throw ApiError.badRequest('DeleteOptions must be a JSON object');
     body = decoded;
   }
@@ -235,7 +238,7 @@ export async function handleResource(
     case 'create': {
       if (name) throw ApiError.methodNotAllowed(`POST is not supported on a named ${def.resource} object`);
       fieldValidation(query);
-      const body = await readObject(req);
+      const body = await readObject(req, { apiVersion: apiVersionOf(def), kind: def.kind });
       const created = await registry.create(def, ns, body, {
         dryRun: dryRun(query),
         user: ctx.user,
@@ -246,7 +249,7 @@ export async function handleResource(
     case 'update': {
       if (!name) throw ApiError.methodNotAllowed(`PUT requires the name of a ${def.resource} object`);
       fieldValidation(query);
-      const body = await readObject(req);
+      const body = await readObject(req, { apiVersion: apiVersionOf(def), kind: def.kind });
       if (sub === 'scale') {
         const result = await scaleSubresourceUpdate(registry, def, ns, name, body, {
           dryRun: dryRun(query),

@@ -15,6 +15,12 @@ export interface CheckpointerOptions {
   thresholdBytes?: number;
   /** Called when the worker fails, so the store can turn automatic checkpoints back on. */
   onFailure: () => void;
+  /**
+   * Called after each checkpoint of the worker. Under continuous writes the worker never catches up
+   * with the WAL's end, and SQLite only restarts a WAL that is checkpointed to its end; the writing
+   * connection then finishes the last few frames itself, cheaply, so the WAL restarts.
+   */
+  onCheckpoint: (result: { log: number; checkpointed: number }) => void;
 }
 
 export class Checkpointer {
@@ -31,11 +37,16 @@ export class Checkpointer {
       },
     });
     this.#worker.unref();
-    this.#worker.on('message', (msg: { type: string; message?: string }) => {
-      if (msg.type === 'checkpoint') this.checkpoints++;
-      else if (msg.type === 'error')
-        opts.log.debug({ err: msg.message }, 'WAL checkpoint failed; will retry');
-    });
+    this.#worker.on(
+      'message',
+      (msg: { type: string; message?: string; log?: number; checkpointed?: number }) => {
+        if (msg.type === 'checkpoint') {
+          this.checkpoints++;
+          opts.onCheckpoint({ log: msg.log ?? 0, checkpointed: msg.checkpointed ?? 0 });
+        } else if (msg.type === 'error')
+          opts.log.debug({ err: msg.message }, 'WAL checkpoint failed; will retry');
+      },
+    );
     this.#worker.on('error', (err) => {
       if (this.#stopped) return;
       opts.log.warn({ err }, 'WAL checkpoint worker failed; using automatic checkpoints');

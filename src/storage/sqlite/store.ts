@@ -76,6 +76,8 @@ export interface SqliteStoreMetrics {
   rowsCompacted: number;
   /** Longest single compaction chunk, in ms: how long compaction held the event loop at once. */
   maxCompactionPauseMs: number;
+  /** Longest checkpoint tail run on the writing connection, in ms. */
+  maxCheckpointPauseMs: number;
 }
 
 type Op =
@@ -148,6 +150,7 @@ export class SqliteStore implements Store, HistorySource {
     compactionChunks: 0,
     rowsCompacted: 0,
     maxCompactionPauseMs: 0,
+    maxCheckpointPauseMs: 0,
   };
   #compactChunk = 512;
   #checkpointer: Checkpointer | null = null;
@@ -194,6 +197,19 @@ export class SqliteStore implements Store, HistorySource {
         log: this.#log,
         onFailure: () => {
           if (!this.#closed) this.#db.exec('PRAGMA wal_autocheckpoint = 1000');
+        },
+        onCheckpoint: (r) => {
+          if (this.#closed || r.checkpointed >= r.log) return;
+          const t0 = performance.now();
+          try {
+            this.#db.exec('PRAGMA wal_checkpoint(PASSIVE)');
+          } catch (err) {
+            this.#log.debug({ err }, 'finishing a WAL checkpoint failed; will retry');
+          }
+          this.metrics.maxCheckpointPauseMs = Math.max(
+            this.metrics.maxCheckpointPauseMs,
+            performance.now() - t0,
+          );
         },
       });
     }
