@@ -8,7 +8,15 @@ import type { Registry } from './registry/registry.ts';
 
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
-export async function bootstrapCluster(registry: Registry, catalog: Catalog): Promise<void> {
+/**
+ * Creates what is missing: the system namespaces and, when `apiServerIp` is given, the `kubernetes`
+ * Service in default at that address (port 443 → the API server's port).
+ */
+export async function bootstrapCluster(
+  registry: Registry,
+  catalog: Catalog,
+  kubernetesService?: { clusterIp: string; targetPort: number },
+): Promise<void> {
   const namespaces = catalog.get('', 'v1', 'namespaces');
   if (!namespaces) throw new Error('the namespaces resource is not registered');
   for (const name of SYSTEM_NAMESPACES) {
@@ -17,6 +25,27 @@ export async function bootstrapCluster(registry: Registry, catalog: Catalog): Pr
         namespaces,
         '',
         { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
+        { user: 'system:apiserver' },
+      );
+    } catch (err) {
+      if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
+    }
+  }
+  const services = catalog.get('', 'v1', 'services');
+  if (kubernetesService && services) {
+    try {
+      await registry.create(
+        services,
+        'default',
+        {
+          metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
+          spec: {
+            type: 'ClusterIP',
+            clusterIP: kubernetesService.clusterIp,
+            sessionAffinity: 'None',
+            ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: kubernetesService.targetPort }],
+          },
+        },
         { user: 'system:apiserver' },
       );
     } catch (err) {

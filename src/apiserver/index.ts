@@ -9,11 +9,7 @@ import { ApiServer, type ApiServerOptions } from './server.ts';
 
 export { ApiServer } from './server.ts';
 
-export interface CreateApiServerOptions
-  extends Omit<ApiServerOptions, 'patch' | 'validateMeta' | 'printers'> {
-  /** Service cluster IP range (allocation comes with Services' registry). */
-  serviceCidr?: string;
-}
+export type CreateApiServerOptions = Omit<ApiServerOptions, 'patch' | 'validateMeta' | 'printers'>;
 
 export function createApiServer(opts: CreateApiServerOptions): ApiServer {
   return new ApiServer({

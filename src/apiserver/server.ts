@@ -27,6 +27,8 @@ import { parseRequestInfo } from './http/requestinfo.ts';
 import { send, sendError } from './http/respond.ts';
 import { Registry } from './registry/registry.ts';
 import { builtinResources } from './resources/builtin.ts';
+import { ServiceAllocator } from './services/allocator.ts';
+import { serviceHooks } from './services/hooks.ts';
 import { defaultPrinter, type Printer } from './table/table.ts';
 
 /** Who made a request. */
@@ -54,7 +56,11 @@ export interface ApiServerOptions {
   /** How often idle watches get a bookmark, in ms. Default 60 s, as Kubernetes. */
   bookmarkIntervalMs?: number;
   version?: { major: string; minor: string; gitVersion: string };
+  /** Service cluster IP range. Default 10.43.0.0/16 (k3s's). */
+  serviceCidr?: string;
 }
+
+export const DEFAULT_SERVICE_CIDR = '10.43.0.0/16';
 
 /** What /version reports: the Kubernetes release whose API skiff serves. */
 export const KUBERNETES_VERSION = { major: '1', minor: '35', gitVersion: 'v1.35.0-skiff' };
@@ -64,6 +70,7 @@ const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
 export class ApiServer {
   readonly catalog = new Catalog();
   readonly registry: Registry;
+  readonly allocator: ServiceAllocator;
   readonly #opts: ApiServerOptions;
   readonly #log: Logger;
   readonly #clock: Clock;
@@ -76,7 +83,14 @@ export class ApiServer {
     this.#opts = opts;
     this.#log = opts.logger ?? silentLogger;
     this.#clock = opts.clock ?? systemClock;
-    this.registry = new Registry({ store: opts.store, clock: this.#clock, validateMeta: opts.validateMeta });
+    this.allocator = new ServiceAllocator(opts.store, opts.serviceCidr ?? DEFAULT_SERVICE_CIDR);
+    this.registry = new Registry({
+      store: opts.store,
+      clock: this.#clock,
+      validateMeta: opts.validateMeta,
+      logger: this.#log,
+      hooks: new Map([['/services', serviceHooks(this.allocator)]]),
+    });
     for (const def of builtinResources()) this.catalog.add(def);
     const printers = opts.printers ?? new Map();
     this.#deps = {

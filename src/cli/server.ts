@@ -93,7 +93,10 @@ export async function runServer(args: string[]): Promise<number> {
     serviceCidr: values['service-cidr'],
   });
   const bound = await api.listen();
-  await bootstrapCluster(api.registry, api.catalog);
+  await bootstrapCluster(api.registry, api.catalog, {
+    clusterIp: api.allocator.apiServerIp,
+    targetPort: bound,
+  });
   api.setReady(true);
   const host =
     values['bind-address'] === '0.0.0.0' || values['bind-address'] === '::'

@@ -17,6 +17,7 @@ import {
   type Store,
 } from '../../storage/store.ts';
 import type { Clock } from '../../util/clock.ts';
+import { type Logger, silentLogger } from '../../util/log.ts';
 import { clone, type KubeList, type KubeObject, rfc3339 } from '../object.ts';
 import { apiVersionOf, type ResourceDef, storageKey, storagePrefix, type WriteContext } from '../resource.ts';
 import { decodeFromStorage, encodeForStorage } from './codec.ts';
@@ -33,10 +34,32 @@ import {
 /** Validates the metadata of an object of `def` (names, labels, annotations, …). */
 export type MetaValidator = (obj: KubeObject, def: ResourceDef, isUpdate: boolean) => FieldError[];
 
+/** What an update's side effects need afterwards: undo if the write failed, commit if it succeeded. */
+export interface UpdateEffects {
+  undo(): Promise<void>;
+  commit(): Promise<void>;
+}
+
+/**
+ * Side effects of a resource's writes beyond its own key (e.g. Services' cluster IPs and node ports).
+ * Hooks run after validation; they may fill in fields of the object they are given.
+ */
+export interface ResourceHooks {
+  /** Before a new object is stored; returns the undo to run if storing fails. With dryRun, it reserves nothing. */
+  beforeCreate?(obj: KubeObject, dryRun: boolean): Promise<() => Promise<void>>;
+  /** Before an update is stored. */
+  beforeUpdate?(obj: KubeObject, old: KubeObject, dryRun: boolean): Promise<UpdateEffects>;
+  /** After the object was removed from storage. */
+  afterDelete?(obj: KubeObject): Promise<void>;
+}
+
 export interface RegistryOptions {
   store: Store;
   clock: Clock;
   validateMeta: MetaValidator;
+  /** Hooks by `${group}/${resource}`. */
+  hooks?: Map<string, ResourceHooks>;
+  logger?: Logger;
 }
 
 export interface WriteOptions {
@@ -123,11 +146,31 @@ export class Registry {
   readonly #store: Store;
   readonly #clock: Clock;
   readonly #validateMeta: MetaValidator;
+  readonly #hooks: Map<string, ResourceHooks>;
+  readonly #log: Logger;
 
   constructor(options: RegistryOptions) {
+    this.#log = options.logger ?? silentLogger;
     this.#store = options.store;
     this.#clock = options.clock;
     this.#validateMeta = options.validateMeta;
+    this.#hooks = options.hooks ?? new Map();
+  }
+
+  #hooksFor(def: ResourceDef): ResourceHooks | undefined {
+    return this.#hooks.get(`${def.group}/${def.resource}`);
+  }
+
+  /** Runs afterDelete hooks. The delete is done by then: a failure is logged, never reported to the client. */
+  async #afterDelete(def: ResourceDef, obj: KubeObject): Promise<void> {
+    try {
+      await this.#hooksFor(def)?.afterDelete?.(obj);
+    } catch (err) {
+      this.#log.warn(
+        { err, resource: def.resource, name: obj.metadata.name },
+        'releasing what a deleted object held failed',
+      );
+    }
   }
 
   get store(): Store {
@@ -252,13 +295,16 @@ export class Registry {
     if (opts.dryRun) {
       const existing = await this.#read(def, namespace, name);
       if (existing) throw ApiError.alreadyExists(this.#gr(def), name);
+      await this.#hooksFor(def)?.beforeCreate?.(obj, true);
       return obj;
     }
+    const undo = await this.#hooksFor(def)?.beforeCreate?.(obj, false);
     try {
       const kv = await this.#store.create(storageKey(def, namespace, name), encodeForStorage(obj));
       obj.metadata.resourceVersion = String(kv.modRevision);
       return obj;
     } catch (err) {
+      await undo?.();
       storageError(err, def, name);
     }
   }
@@ -351,18 +397,22 @@ export class Registry {
         try {
           const res = await this.#store.delete(key, { expectedModRevision: kv.modRevision });
           next.metadata.resourceVersion = String(res.revision);
+          await this.#afterDelete(def, old);
           return { object: next, created: false };
         } catch (err) {
           if (err instanceof ConflictError && wantRv === undefined && attempt < DELETE_RETRIES) continue;
           storageError(err, def, name);
         }
       }
+      const effects = await this.#hooksFor(def)?.beforeUpdate?.(next, old, opts.dryRun ?? false);
       if (opts.dryRun) return { object: next, created: false };
       try {
         const written = await this.#store.update(key, encodeForStorage(next), kv.modRevision);
         next.metadata.resourceVersion = String(written.modRevision);
+        await effects?.commit();
         return { object: next, created: false };
       } catch (err) {
+        await effects?.undo();
         if (err instanceof ConflictError && wantRv === undefined && attempt < DELETE_RETRIES) continue;
         storageError(err, def, name);
       }
@@ -464,6 +514,7 @@ export class Registry {
       if (opts.dryRun) return { object: obj, deleted: true };
       try {
         const res = await this.#store.delete(key, { expectedModRevision: kv.modRevision });
+        await this.#afterDelete(def, obj);
         obj.metadata.resourceVersion = String(res.revision);
         return { object: obj, deleted: true };
       } catch (err) {
