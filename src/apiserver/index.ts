@@ -7,6 +7,8 @@ import { applyPatch } from './patch/index.ts';
 import { validateMeta } from './registry/validate-meta.ts';
 import { ApiServer, type ApiServerOptions } from './server.ts';
 
+import { builtinPrinters } from './table/printers/index.ts';
+
 export { ApiServer } from './server.ts';
 
 export type CreateApiServerOptions = Omit<ApiServerOptions, 'patch' | 'validateMeta' | 'printers'>;
@@ -15,7 +17,7 @@ export function createApiServer(opts: CreateApiServerOptions): ApiServer {
   return new ApiServer({
     ...opts,
     validateMeta: validateMeta,
-    printers: new Map(),
+    printers: builtinPrinters(),
     patch: (contentType, original, patch, def) =>
       applyPatch(contentType, original, patch, {
         group: def.group,

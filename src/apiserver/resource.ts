@@ -5,6 +5,7 @@
  */
 import type { FieldError } from '../api/errors.ts';
 import type { KubeObject } from './object.ts';
+import type { Printer } from './table/table.ts';
 
 /** The context of one write. */
 export interface WriteContext {
@@ -81,6 +82,10 @@ export interface ResourceDef {
   readonly strategy: Strategy;
   /** Field names (besides metadata.name/namespace) accepted in field selectors. */
   readonly selectableFields: readonly string[];
+  /** The table printer, when the resource carries its own (custom resources). */
+  readonly printer?: Printer;
+  /** Whether it is a custom resource (served from a CustomResourceDefinition). */
+  readonly custom?: boolean;
 }
 
 export const ALL_VERBS = [

@@ -98,7 +98,7 @@ export class ApiServer {
       registry: this.registry,
       clock: this.#clock,
       log: this.#log,
-      printerFor: (def) => printers.get(`${def.group}/${def.resource}`) ?? defaultPrinter,
+      printerFor: (def) => def.printer ?? printers.get(`${def.group}/${def.resource}`) ?? defaultPrinter,
       patch: opts.patch,
       bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
     };

@@ -177,6 +177,16 @@ export class Registry {
     return this.#store;
   }
 
+  /**
+   * The stored object as the version `def` serves it. Custom resources of several versions share one
+   * storage; with conversion strategy None only apiVersion differs between them.
+   */
+  #decode(def: ResourceDef, kv: KeyValue): KubeObject {
+    const obj = decodeFromStorage(kv);
+    if (def.custom) obj.apiVersion = apiVersionOf(def);
+    return obj;
+  }
+
   #gr(def: ResourceDef) {
     return { group: def.group, resource: def.resource };
   }
@@ -201,7 +211,7 @@ export class Registry {
   async get(def: ResourceDef, namespace: string, name: string): Promise<KubeObject> {
     const kv = await this.#read(def, namespace, name);
     if (!kv) throw ApiError.notFound(this.#gr(def), name);
-    return decodeFromStorage(kv);
+    return this.#decode(def, kv);
   }
 
   /** Fails unless namespace `ns` exists and is not terminating (for creates into it). */
@@ -353,7 +363,7 @@ export class Registry {
         const created = await this.create(def, namespace, mutate(null), opts);
         return { object: created, created: true };
       }
-      const old = decodeFromStorage(kv);
+      const old = this.#decode(def, kv);
       if (wantRv !== undefined && wantRv !== kv.modRevision) {
         storageError(new ConflictError(kv, wantRv), def, name);
       }
@@ -464,7 +474,7 @@ export class Registry {
     for (let attempt = 0; ; attempt++) {
       const kv = await this.#read(def, namespace, name);
       if (!kv) throw ApiError.notFound(this.#gr(def), name);
-      const obj = decodeFromStorage(kv);
+      const obj = this.#decode(def, kv);
       const pre = opts.preconditions;
       if (pre?.uid && pre.uid !== obj.metadata.uid) {
         throw ApiError.conflict(
@@ -555,7 +565,7 @@ export class Registry {
         revision = page.revision;
         let i = 0;
         for (; i < page.items.length; i++) {
-          const obj = decodeFromStorage(page.items[i]!);
+          const obj = this.#decode(def, page.items[i]!);
           if (opts.filter && !opts.filter(obj)) continue;
           items.push(obj);
           if (limit && items.length >= limit) break;
@@ -628,7 +638,7 @@ export class Registry {
           yield bookmark(e.revision);
           continue;
         }
-        const prev = e.prev ? decodeFromStorage(e.prev) : null;
+        const prev = e.prev ? this.#decode(def, e.prev) : null;
         const prevMatched = prev !== null && filter(prev);
         if (e.type === 'delete') {
           if (!prevMatched) continue;
@@ -636,7 +646,7 @@ export class Registry {
           yield { type: 'DELETED', object: prev };
           continue;
         }
-        const obj = decodeFromStorage(e.kv);
+        const obj = this.#decode(def, e.kv);
         const matches = filter(obj);
         if (matches) yield { type: prevMatched ? 'MODIFIED' : 'ADDED', object: obj };
         else if (prevMatched) yield { type: 'DELETED', object: obj };

@@ -405,7 +405,15 @@ export function builtinResources(): ResourceDef[] {
       kind: 'CustomResourceDefinition',
       namespaced: false,
       shortNames: ['crd', 'crds'],
-      strategy: workloadStrategy(),
+      strategy: workloadStrategy({
+        prepareForCreate(obj) {
+          obj.status = {};
+          // Deleting a CRD first deletes its custom resources (crd/manager.ts).
+          const finalizers = new Set(obj.metadata.finalizers ?? []);
+          finalizers.add('customresourcecleanup.apiextensions.k8s.io');
+          obj.metadata.finalizers = [...finalizers];
+        },
+      }),
     }),
   ];
 }

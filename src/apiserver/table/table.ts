@@ -70,7 +70,7 @@ export const defaultPrinter: Printer = {
 
 /** duration.HumanDuration, as kubectl shows ages: "5s", "3m20s", "7h", "2d3h", "3y12d". */
 export function humanDuration(ms: number): string {
-  const seconds = Math.floor(ms / 1000);
+  const seconds = Math.trunc(ms / 1000);
   if (seconds < -1) return '<invalid>';
   if (seconds < 0) return '0s';
   if (seconds < 120) return `${seconds}s`;

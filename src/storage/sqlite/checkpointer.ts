@@ -1,63 +1,86 @@
 /**
- * Keeps the WAL bounded without stalling writers: checkpoints run in a worker thread (see
- * checkpoint-worker.ts) while the writing connection has automatic checkpoints turned off. If the
- * worker cannot run, the writing connection falls back to SQLite's automatic checkpoints.
+ * Keeps the WAL bounded without stalling writers. The writing connection has automatic checkpoints
+ * off; when the WAL has grown past a threshold, a worker thread (checkpoint-worker.ts) copies it into
+ * the database from its own connection, then the writing connection checkpoints the few frames
+ * appended meanwhile — SQLite restarts a WAL only once it is checkpointed to its end, which a
+ * checkpointer racing a busy writer never reaches alone. If the worker fails, the writing connection
+ * falls back to SQLite's automatic checkpoints.
  */
+import { statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../util/log.ts';
 
 export interface CheckpointerOptions {
   path: string;
   log: Logger;
-  /** How often the worker looks at the WAL size, in ms. Default 100. */
-  intervalMs?: number;
-  /** Checkpoint once the WAL is at least this large. Default 4 MiB. */
+  /** Checkpoint once the WAL is at least this large. Default 2 MiB. */
   thresholdBytes?: number;
+  /** How often the WAL size is checked, in ms. Default 100. */
+  intervalMs?: number;
+  /** Checkpoints the frames left on the writing connection (synchronously, between transactions). */
+  finishOnWriter: () => void;
   /** Called when the worker fails, so the store can turn automatic checkpoints back on. */
   onFailure: () => void;
-  /**
-   * Called after each checkpoint of the worker. Under continuous writes the worker never catches up
-   * with the WAL's end, and SQLite only restarts a WAL that is checkpointed to its end; the writing
-   * connection then finishes the last few frames itself, cheaply, so the WAL restarts.
-   */
-  onCheckpoint: (result: { log: number; checkpointed: number }) => void;
 }
 
 export class Checkpointer {
   readonly #worker: Worker;
+  readonly #opts: CheckpointerOptions;
+  readonly #timer: NodeJS.Timeout;
+  #inFlight: ((ok: boolean) => void) | null = null;
   #stopped = false;
+  #failed = false;
+  /** Completed checkpoints. */
   checkpoints = 0;
 
   constructor(opts: CheckpointerOptions) {
+    this.#opts = opts;
     this.#worker = new Worker(new URL('./checkpoint-worker.ts', import.meta.url), {
-      workerData: {
-        path: opts.path,
-        intervalMs: opts.intervalMs ?? 100,
-        thresholdBytes: opts.thresholdBytes ?? 4 * 1024 * 1024,
-      },
+      workerData: { path: opts.path },
     });
     this.#worker.unref();
-    this.#worker.on(
-      'message',
-      (msg: { type: string; message?: string; log?: number; checkpointed?: number }) => {
-        if (msg.type === 'checkpoint') {
-          this.checkpoints++;
-          opts.onCheckpoint({ log: msg.log ?? 0, checkpointed: msg.checkpointed ?? 0 });
-        } else if (msg.type === 'error')
-          opts.log.debug({ err: msg.message }, 'WAL checkpoint failed; will retry');
-      },
-    );
+    this.#worker.on('message', (msg: { type: string; message?: string }) => {
+      if (msg.type === 'error') opts.log.debug({ err: msg.message }, 'WAL checkpoint failed; will retry');
+      const done = this.#inFlight;
+      this.#inFlight = null;
+      done?.(msg.type === 'done');
+    });
     this.#worker.on('error', (err) => {
       if (this.#stopped) return;
+      this.#failed = true;
       opts.log.warn({ err }, 'WAL checkpoint worker failed; using automatic checkpoints');
       opts.onFailure();
     });
+    this.#timer = setInterval(() => void this.#tick(), opts.intervalMs ?? 100);
+    this.#timer.unref();
+  }
+
+  #walSize(): number {
+    try {
+      return statSync(`${this.#opts.path}-wal`).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  async #tick(): Promise<void> {
+    if (this.#stopped || this.#failed || this.#inFlight) return;
+    if (this.#walSize() < (this.#opts.thresholdBytes ?? 2 * 1024 * 1024)) return;
+    const ok = await new Promise<boolean>((resolve) => {
+      this.#inFlight = resolve;
+      this.#worker.postMessage('checkpoint');
+    });
+    if (!ok || this.#stopped) return;
+    this.#opts.finishOnWriter();
+    this.checkpoints++;
   }
 
   /** Stops the worker and waits for it to exit. Idempotent. */
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    clearInterval(this.#timer);
+    this.#inFlight?.(false);
     const exited = new Promise<void>((resolve) => this.#worker.once('exit', () => resolve()));
     this.#worker.postMessage('stop');
     const timer = setTimeout(() => void this.#worker.terminate(), 2000);

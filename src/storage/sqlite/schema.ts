@@ -85,12 +85,14 @@ export function openDatabase(path: string): { db: DatabaseSync; meta: Meta } {
     }
     // Check that the file is ours before anything (even a pragma) writes to it.
     const meta = tables.length > 0 ? readMeta(db, path) : null;
+    // 8 KiB pages hold Kubernetes objects (mostly 1–10 KiB of JSON) with less slack than 4 KiB
+    // ones. The page size of a database is fixed once it is in WAL mode, so it is set first.
+    // Incremental auto-vacuum lets maintenance hand free pages back to the file system after churn;
+    // like the page size, it can only be chosen before the first table exists.
+    if (!meta) db.exec('PRAGMA page_size = 8192; PRAGMA auto_vacuum = INCREMENTAL');
     applyPragmas(db);
     if (!meta) {
       // A new file, or an empty SQLite database (e.g. a crash before the schema was written).
-      // 8 KiB pages hold Kubernetes objects (mostly 1–10 KiB of JSON) with less slack than 4 KiB ones.
-      db.exec('PRAGMA page_size = 8192');
-      db.exec('VACUUM');
       db.exec('BEGIN IMMEDIATE');
       db.exec(SCHEMA);
       const put = db.prepare('INSERT INTO skiff_meta (k, v) VALUES (?, ?)');
@@ -152,7 +154,7 @@ function applyPragmas(db: DatabaseSync): void {
     PRAGMA temp_store = MEMORY;
     PRAGMA cache_size = -32000;
     PRAGMA wal_autocheckpoint = 1000;
-    PRAGMA journal_size_limit = 8388608;
+    PRAGMA journal_size_limit = 2097152;
   `);
 }
 

@@ -198,8 +198,8 @@ export class SqliteStore implements Store, HistorySource {
         onFailure: () => {
           if (!this.#closed) this.#db.exec('PRAGMA wal_autocheckpoint = 1000');
         },
-        onCheckpoint: (r) => {
-          if (this.#closed || r.checkpointed >= r.log) return;
+        finishOnWriter: () => {
+          if (this.#closed) return;
           const t0 = performance.now();
           try {
             this.#db.exec('PRAGMA wal_checkpoint(PASSIVE)');
@@ -613,6 +613,30 @@ export class SqliteStore implements Store, HistorySource {
     }
   }
 
+  /**
+   * Returns free pages to the file system when more than a quarter of the file is free (after
+   * compaction caught up with a burst), a few hundred pages at a time so no step holds the event
+   * loop long. Steps commit without their own sync, like compaction chunks.
+   */
+  async #vacuumFreePages(): Promise<void> {
+    const count = (pragma: string) =>
+      Number(Object.values(this.#db.prepare(`PRAGMA ${pragma}`).get() ?? {})[0] ?? 0);
+    for (let step = 0; step < 64 && !this.#closed; step++) {
+      const free = count('freelist_count');
+      const pages = count('page_count');
+      if (free < 256 || free * 4 < pages) return;
+      const t0 = performance.now();
+      try {
+        this.#db.exec('PRAGMA synchronous = NORMAL');
+        this.#db.exec('PRAGMA incremental_vacuum(256)');
+      } finally {
+        this.#db.exec('PRAGMA synchronous = FULL');
+      }
+      this.metrics.maxCompactionPauseMs = Math.max(this.metrics.maxCompactionPauseMs, performance.now() - t0);
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
   /** Deletes keys whose TTL has passed, each conditioned on the version that carried the TTL. */
   async #expireKeys(): Promise<void> {
     const rows = this.#run(
@@ -651,6 +675,7 @@ export class SqliteStore implements Store, HistorySource {
         this.#setCompactRevision(this.#rev - this.#retain);
       }
       await this.#sweepCompacted();
+      await this.#vacuumFreePages();
     } catch (err) {
       this.#log.warn({ err }, 'maintenance failed; will retry');
     } finally {
