@@ -48,6 +48,8 @@ export interface Strategy {
    * to keep it instead of removing it, as namespaces do while their spec.finalizers are pending.
    */
   deferDelete?(obj: KubeObject, now: number): boolean;
+  /** Seconds objects of this kind live after their last write (Events: an hour), if limited. */
+  ttlSeconds?(): number;
   /** Values of the kind's selectable fields beyond metadata.name and metadata.namespace. */
   fieldValues?(obj: KubeObject): Record<string, string>;
 }

@@ -58,6 +58,8 @@ export interface ApiServerOptions {
   version?: { major: string; minor: string; gitVersion: string };
   /** Service cluster IP range. Default 10.43.0.0/16 (k3s's). */
   serviceCidr?: string;
+  /** How long Events live, in seconds. Default 3600. */
+  eventTtlSeconds?: number;
 }
 
 export const DEFAULT_SERVICE_CIDR = '10.43.0.0/16';
@@ -91,7 +93,7 @@ export class ApiServer {
       logger: this.#log,
       hooks: new Map([['/services', serviceHooks(this.allocator)]]),
     });
-    for (const def of builtinResources()) this.catalog.add(def);
+    for (const def of builtinResources({ eventTtlSeconds: opts.eventTtlSeconds })) this.catalog.add(def);
     const printers = opts.printers ?? new Map();
     this.#deps = {
       catalog: this.catalog,

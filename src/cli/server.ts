@@ -32,6 +32,7 @@ Flags:
   --service-cidr CIDR        Service cluster IP range (default 10.43.0.0/16)
   --cluster-cidr CIDR        pod IP range (default 10.42.0.0/16)
   --node-name NAME           this node's name (default: the host name)
+  --event-ttl DURATION       how long Events are kept after their last change (default 1h)
   --retain-revisions N       revisions of history the datastore keeps for watches (default 1000)
   -h, --help                 show this help`;
 
@@ -49,6 +50,7 @@ export async function runServer(args: string[]): Promise<number> {
       'node-name': { type: 'string' },
       'retain-revisions': { type: 'string', default: '1000' },
       'datastore-endpoint': { type: 'string' },
+      'event-ttl': { type: 'string', default: '1h' },
     },
     strict: true,
   });
@@ -91,6 +93,7 @@ export async function runServer(args: string[]): Promise<number> {
     port,
     logger: log,
     serviceCidr: values['service-cidr'],
+    eventTtlSeconds: parseDuration(values['event-ttl'], '--event-ttl'),
   });
   const bound = await api.listen();
   await bootstrapCluster(api.registry, api.catalog, {
@@ -122,4 +125,20 @@ export async function runServer(args: string[]): Promise<number> {
   await store.close();
   log.info('stopped');
   return 0;
+}
+
+/** Seconds in a Go-style duration such as 90s, 5m, 1h or 1h30m. */
+export function parseDuration(text: string, flag: string): number {
+  const re = /(\d+(?:\.\d+)?)(h|m|s|ms)/gy;
+  let total = 0;
+  let matched = 0;
+  for (const m of text.matchAll(re)) {
+    const n = Number(m[1]);
+    total += m[2] === 'h' ? n * 3600 : m[2] === 'm' ? n * 60 : m[2] === 's' ? n : n / 1000;
+    matched += m[0].length;
+  }
+  if (!text || matched !== text.length || total <= 0) {
+    throw new Error(`${flag} must be a duration such as 30m or 1h, got ${JSON.stringify(text)}`);
+  }
+  return total;
 }

@@ -343,4 +343,24 @@ describe('Registry', () => {
       'true',
     );
   });
+
+  it('events expire an hour after their last write', async () => {
+    const { registry, def, clock } = await setup();
+    const events = def('', 'events');
+    await registry.create(events, 'default', {
+      metadata: { name: 'e1' },
+      involvedObject: { kind: 'Pod', name: 'p', namespace: 'default' },
+      reason: 'Started',
+      message: 'hello',
+    });
+    clock.advance(3000 * 1000);
+    const e = await registry.get(events, 'default', 'e1');
+    await registry.update(events, 'default', 'e1', { ...e, count: 2 });
+    clock.advance(3000 * 1000);
+    await new Promise((r) => setImmediate(r));
+    assert.ok(await registry.get(events, 'default', 'e1'), 'an update restarts the hour');
+    clock.advance(700 * 1000);
+    await new Promise((r) => setImmediate(r));
+    assert.equal((await apiError(registry.get(events, 'default', 'e1'))).code, 404);
+  });
 });

@@ -187,6 +187,12 @@ export class Registry {
     return obj;
   }
 
+  /** Objects of kinds with a time to live (Events) expire that long after their last write. */
+  #ttl(def: ResourceDef): { ttlSeconds?: number } {
+    const ttl = def.strategy.ttlSeconds?.();
+    return ttl ? { ttlSeconds: ttl } : {};
+  }
+
   #gr(def: ResourceDef) {
     return { group: def.group, resource: def.resource };
   }
@@ -310,7 +316,11 @@ export class Registry {
     }
     const undo = await this.#hooksFor(def)?.beforeCreate?.(obj, false);
     try {
-      const kv = await this.#store.create(storageKey(def, namespace, name), encodeForStorage(obj));
+      const kv = await this.#store.create(
+        storageKey(def, namespace, name),
+        encodeForStorage(obj),
+        this.#ttl(def),
+      );
       obj.metadata.resourceVersion = String(kv.modRevision);
       return obj;
     } catch (err) {
@@ -417,7 +427,7 @@ export class Registry {
       const effects = await this.#hooksFor(def)?.beforeUpdate?.(next, old, opts.dryRun ?? false);
       if (opts.dryRun) return { object: next, created: false };
       try {
-        const written = await this.#store.update(key, encodeForStorage(next), kv.modRevision);
+        const written = await this.#store.update(key, encodeForStorage(next), kv.modRevision, this.#ttl(def));
         next.metadata.resourceVersion = String(written.modRevision);
         await effects?.commit();
         return { object: next, created: false };
@@ -513,7 +523,12 @@ export class Registry {
         if (sameObject(next, obj)) return { object: obj, deleted: false };
         if (opts.dryRun) return { object: next, deleted: false };
         try {
-          const written = await this.#store.update(key, encodeForStorage(next), kv.modRevision);
+          const written = await this.#store.update(
+            key,
+            encodeForStorage(next),
+            kv.modRevision,
+            this.#ttl(def),
+          );
           next.metadata.resourceVersion = String(written.modRevision);
           return { object: next, deleted: false };
         } catch (err) {

@@ -70,7 +70,13 @@ const replicasScale = {
   labelSelector: ['spec', 'selector'],
 };
 
-export function builtinResources(): ResourceDef[] {
+export interface BuiltinOptions {
+  /** How long Events live after their last write, in seconds (kube-apiserver --event-ttl, 1h). */
+  eventTtlSeconds?: number;
+}
+
+export function builtinResources(opts: BuiltinOptions = {}): ResourceDef[] {
+  const eventTtl = () => opts.eventTtlSeconds ?? 3600;
   return [
     // ---- core/v1
     define({
@@ -198,7 +204,7 @@ export function builtinResources(): ResourceDef[] {
       kind: 'Event',
       namespaced: true,
       shortNames: ['ev'],
-      strategy: { fieldValues: fieldsFrom(eventFields), allowCreateOnUpdate: true },
+      strategy: { fieldValues: fieldsFrom(eventFields), allowCreateOnUpdate: true, ttlSeconds: eventTtl },
       selectableFields: eventFields,
     }),
     define({
@@ -343,7 +349,7 @@ export function builtinResources(): ResourceDef[] {
       kind: 'Event',
       namespaced: true,
       shortNames: ['ev'],
-      strategy: { allowCreateOnUpdate: true },
+      strategy: { allowCreateOnUpdate: true, ttlSeconds: eventTtl },
     }),
     define({
       group: 'scheduling.k8s.io',
