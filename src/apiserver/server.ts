@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { ApiError } from '../api/errors.ts';
+import { instrumentStore } from '../storage/instrumented.ts';
 import type { Store } from '../storage/store.ts';
 import { type Clock, systemClock } from '../util/clock.ts';
 import { type Logger, silentLogger } from '../util/log.ts';
@@ -25,6 +26,7 @@ import {
 import { type HandlerDeps, handleResource, type Patcher } from './http/handlers.ts';
 import { parseRequestInfo } from './http/requestinfo.ts';
 import { send, sendError } from './http/respond.ts';
+import { ApiMetrics } from './metrics.ts';
 import { Registry } from './registry/registry.ts';
 import { builtinResources } from './resources/builtin.ts';
 import { ServiceAllocator } from './services/allocator.ts';
@@ -73,6 +75,7 @@ export class ApiServer {
   readonly catalog = new Catalog();
   readonly registry: Registry;
   readonly allocator: ServiceAllocator;
+  readonly metrics: ApiMetrics;
   readonly #opts: ApiServerOptions;
   readonly #log: Logger;
   readonly #clock: Clock;
@@ -85,9 +88,13 @@ export class ApiServer {
     this.#opts = opts;
     this.#log = opts.logger ?? silentLogger;
     this.#clock = opts.clock ?? systemClock;
-    this.allocator = new ServiceAllocator(opts.store, opts.serviceCidr ?? DEFAULT_SERVICE_CIDR);
+    this.metrics = new ApiMetrics(opts.store);
+    const store = instrumentStore(opts.store, (op, seconds) =>
+      this.metrics.storeLatency.observe({ operation: op }, seconds),
+    );
+    this.allocator = new ServiceAllocator(store, opts.serviceCidr ?? DEFAULT_SERVICE_CIDR);
     this.registry = new Registry({
-      store: opts.store,
+      store,
       clock: this.#clock,
       validateMeta: opts.validateMeta,
       logger: this.#log,
@@ -103,6 +110,8 @@ export class ApiServer {
       printerFor: (def) => def.printer ?? printers.get(`${def.group}/${def.resource}`) ?? defaultPrinter,
       patch: opts.patch,
       bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
+      onWatch: (def, delta) =>
+        this.metrics.watches.inc({ group: def.group, version: def.version, resource: def.resource }, delta),
     };
   }
 
@@ -177,6 +186,7 @@ export class ApiServer {
     }
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
     let code = 200;
+    const info = parseRequestInfo(req.method ?? 'GET', path, url.searchParams);
     try {
       if (
         PUBLIC_PATHS.has(path) ||
@@ -194,10 +204,9 @@ export class ApiServer {
       code = sendError(res, err).code;
       if (code >= 500) this.#log.error({ err, method: req.method, path }, 'request failed');
     } finally {
-      this.#log.debug(
-        { method: req.method, path, code, ms: Math.round(performance.now() - started) },
-        'request',
-      );
+      const ms = performance.now() - started;
+      this.#observe(info, code === 200 ? res.statusCode : code, ms);
+      this.#log.debug({ method: req.method, path, code, ms: Math.round(ms) }, 'request');
     }
   }
 
@@ -242,6 +251,21 @@ export class ApiServer {
     res.end(body);
   }
 
+  #observe(info: ReturnType<typeof parseRequestInfo>, code: number, ms: number): void {
+    const labels =
+      info.kind === 'resource'
+        ? {
+            verb: info.verb.toUpperCase(),
+            group: info.group,
+            version: info.version,
+            resource: info.resource,
+            subresource: info.subresource,
+          }
+        : { verb: 'GET', group: '', version: '', resource: '', subresource: '' };
+    this.metrics.requests.inc({ ...labels, code: String(code) });
+    if (labels.verb !== 'WATCH') this.metrics.latency.observe(labels, ms / 1000);
+  }
+
   async #dispatch(
     req: IncomingMessage,
     res: ServerResponse,
@@ -250,6 +274,12 @@ export class ApiServer {
     user: UserInfo,
   ): Promise<void> {
     const info = parseRequestInfo(req.method ?? 'GET', path, url.searchParams);
+    if (path === '/metrics') {
+      const { body, contentType } = await this.metrics.text();
+      res.writeHead(200, { 'Content-Type': contentType });
+      res.end(body);
+      return;
+    }
     if (info.kind === 'discovery') {
       if (req.method !== 'GET') throw ApiError.methodNotAllowed('discovery documents are read-only');
       const accept = req.headers.accept;

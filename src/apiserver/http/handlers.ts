@@ -37,6 +37,8 @@ export interface HandlerDeps {
   patch: Patcher;
   /** How often idle watches send bookmarks, in ms. */
   bookmarkIntervalMs: number;
+  /** Called with +1 when a watch starts and -1 when it ends. */
+  onWatch?(def: ResourceDef, delta: number): void;
 }
 
 export interface RequestContext {

@@ -69,6 +69,7 @@ export async function serveWatch(
   });
   res.flushHeaders();
   req.socket.setNoDelay(true);
+  deps.onWatch?.(def, 1);
   try {
     for await (const event of deps.registry.watch(def, namespace, {
       filter,
@@ -100,6 +101,7 @@ export async function serveWatch(
       if (event.type === 'ERROR') break;
     }
   } finally {
+    deps.onWatch?.(def, -1);
     clearTimeout(timer);
     req.off('close', stop);
     res.off('close', stop);
