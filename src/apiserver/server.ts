@@ -32,6 +32,7 @@ import { builtinResources } from './resources/builtin.ts';
 import { ServiceAllocator } from './services/allocator.ts';
 import { serviceHooks } from './services/hooks.ts';
 import { defaultPrinter, type Printer } from './table/table.ts';
+import { WatchCaches } from './watchcache/index.ts';
 
 /** Who made a request. */
 export interface UserInfo {
@@ -76,6 +77,7 @@ export class ApiServer {
   readonly registry: Registry;
   readonly allocator: ServiceAllocator;
   readonly metrics: ApiMetrics;
+  readonly caches: WatchCaches;
   readonly #opts: ApiServerOptions;
   readonly #log: Logger;
   readonly #clock: Clock;
@@ -92,6 +94,7 @@ export class ApiServer {
     const store = instrumentStore(opts.store, (op, seconds) =>
       this.metrics.storeLatency.observe({ operation: op }, seconds),
     );
+    this.caches = new WatchCaches(store, this.#log);
     this.allocator = new ServiceAllocator(store, opts.serviceCidr ?? DEFAULT_SERVICE_CIDR);
     this.registry = new Registry({
       store,
@@ -110,6 +113,7 @@ export class ApiServer {
       printerFor: (def) => def.printer ?? printers.get(`${def.group}/${def.resource}`) ?? defaultPrinter,
       patch: opts.patch,
       bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
+      caches: this.caches,
       onWatch: (def, delta) =>
         this.metrics.watches.inc({ group: def.group, version: def.version, resource: def.resource }, delta),
     };
@@ -156,6 +160,7 @@ export class ApiServer {
 
   /** Stops accepting connections, ends open watches and waits for the server to close. */
   async close(): Promise<void> {
+    this.caches.stop();
     const server = this.#server;
     if (!server) return;
     this.#server = null;

@@ -8,9 +8,10 @@ import type { Clock } from '../../util/clock.ts';
 import type { Logger } from '../../util/log.ts';
 import type { Catalog } from '../catalog.ts';
 import { clone, isPlainObject, type KubeObject } from '../object.ts';
-import type { DeleteOptions, Registry } from '../registry/registry.ts';
-import { apiVersionOf, type ResourceDef } from '../resource.ts';
+import { type DeleteOptions, parseResourceVersion, type Registry } from '../registry/registry.ts';
+import { apiVersionOf, type ResourceDef, storagePrefix } from '../resource.ts';
 import { type IncludeObject, type Printer, toTable } from '../table/table.ts';
+import type { WatchCaches } from '../watchcache/index.ts';
 import { decodeBody, readBody, readObject } from './body.ts';
 import { bodyEncoding, negotiate, parseMediaType, type ResponseFormat } from './negotiate.ts';
 import type { ResourceRequest } from './requestinfo.ts';
@@ -37,6 +38,8 @@ export interface HandlerDeps {
   patch: Patcher;
   /** How often idle watches send bookmarks, in ms. */
   bookmarkIntervalMs: number;
+  /** The watch caches lists and watches are served from. */
+  caches: WatchCaches;
   /** Called with +1 when a watch starts and -1 when it ends. */
   onWatch?(def: ResourceDef, delta: number): void;
 }
@@ -221,12 +224,33 @@ export async function handleResource(
       return respondObject(deps, def, res, req, ctx, 200, obj);
     }
     case 'list': {
+      const filter = buildFilter(def, query);
+      const rv = query.get('resourceVersion') ?? '';
+      const match = parseRvMatch(query);
+      const limit = intParam(query, 'limit');
+      const cont = query.get('continue') ?? undefined;
+      // As kube-apiserver: RV=0 is served from the cache (ignoring limit), and so are unpaginated
+      // lists at the latest or a not-older-than revision; paginated and exact reads go to storage.
+      const fromCache =
+        !cont && match !== 'Exact' && (rv === '0' || (!limit && (rv === '' || match === 'NotOlderThan')));
+      if (fromCache) {
+        const cache = deps.caches.for(def);
+        if (rv === '') await cache.waitFor(await registry.store.currentRevision());
+        else if (rv !== '0') await cache.waitFor(parseResourceVersion(rv) ?? 0);
+        const { items, revision } = await cache.list(keyPrefix(def, ns), filter);
+        return respondObject(deps, def, res, req, ctx, 200, {
+          apiVersion: apiVersionOf(def),
+          kind: def.listKind,
+          metadata: { resourceVersion: String(revision) },
+          items: def.custom ? items.map((o) => ({ ...o, apiVersion: apiVersionOf(def) })) : items,
+        });
+      }
       const list = await registry.list(def, ns, {
-        filter: buildFilter(def, query),
-        limit: intParam(query, 'limit'),
-        continue: query.get('continue') ?? undefined,
-        resourceVersion: query.get('resourceVersion') ?? undefined,
-        resourceVersionMatch: parseRvMatch(query),
+        filter,
+        limit,
+        continue: cont,
+        resourceVersion: rv || undefined,
+        resourceVersionMatch: match,
       });
       return respondObject(deps, def, res, req, ctx, 200, list);
     }
@@ -328,6 +352,11 @@ export async function handleResource(
     default:
       throw ApiError.methodNotAllowed(`the server does not allow this method on the requested resource`);
   }
+}
+
+/** The storage key prefix of `def`'s objects in `namespace` ('' for all). */
+export function keyPrefix(def: ResourceDef, namespace: string): string {
+  return def.namespaced && namespace ? `${storagePrefix(def)}${namespace}/` : storagePrefix(def);
 }
 
 function parseRvMatch(query: URLSearchParams): 'Exact' | 'NotOlderThan' | '' {

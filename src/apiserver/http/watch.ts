@@ -5,8 +5,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError } from '../../api/errors.ts';
 import type { KubeObject } from '../object.ts';
-import type { ResourceDef } from '../resource.ts';
-import { type HandlerDeps, type RequestContext, render } from './handlers.ts';
+import { parseResourceVersion } from '../registry/registry.ts';
+import { apiVersionOf, type ResourceDef } from '../resource.ts';
+import { type HandlerDeps, keyPrefix, type RequestContext, render } from './handlers.ts';
 import { negotiate } from './negotiate.ts';
 import { contentTypeOf, encode } from './respond.ts';
 import { buildFilter } from './selectors.ts';
@@ -70,22 +71,39 @@ export async function serveWatch(
   res.flushHeaders();
   req.socket.setNoDelay(true);
   deps.onWatch?.(def, 1);
+  const apiVersion = apiVersionOf(def);
+  const plainJson = format.as === null;
   try {
-    for await (const event of deps.registry.watch(def, namespace, {
+    let after: number | null = null;
+    if (!sendInitialEvents && rv !== undefined && rv !== '' && rv !== '0')
+      after = parseResourceVersion(rv) ?? null;
+    const events = deps.caches.for(def).watch({
+      keyPrefix: keyPrefix(def, namespace),
+      after,
       filter,
-      resourceVersion: rv,
-      sendInitialEvents,
-      allowBookmarks,
-      bookmarkIntervalMs: deps.bookmarkIntervalMs,
+      bookmarks: allowBookmarks,
+      initialEndBookmark: sendInitialEvents && allowBookmarks,
       signal: ac.signal,
-    })) {
+      bookmark: (revision) => ({
+        kind: def.kind,
+        apiVersion,
+        metadata: { resourceVersion: String(revision) },
+      }),
+      bookmarkEveryMs: deps.bookmarkIntervalMs,
+    });
+    for await (const event of events) {
       if (ac.signal.aborted) break;
-      let object: unknown = event.object;
-      if (event.type !== 'ERROR' && event.type !== 'BOOKMARK') {
-        object = render(deps, def, format, ctx, event.object as KubeObject);
+      let line: string;
+      if (event.type === 'ERROR' || event.type === 'BOOKMARK') {
+        line = `${JSON.stringify({ type: event.type, object: event.object })}\n`;
+      } else if (plainJson && event.json && (event.object as KubeObject).apiVersion === apiVersion) {
+        // The cached encoding, shared by every watcher of this event.
+        line = `{"type":"${event.type}","object":${event.json}}\n`;
+      } else {
+        let obj = event.object as KubeObject;
+        if (obj.apiVersion !== apiVersion) obj = { ...obj, apiVersion };
+        line = `${JSON.stringify({ type: event.type, object: render(deps, def, format, ctx, obj) })}\n`;
       }
-      // Watch streams are always JSON lines (Kubernetes has no YAML stream encoding).
-      const line = `${encode({ type: event.type, object }, { encoding: 'json' })}\n`;
       if (!res.write(line)) {
         // Back-pressure: wait for the client to drain rather than buffer without bound.
         await new Promise<void>((resolve) => {
@@ -99,6 +117,12 @@ export async function serveWatch(
         });
       }
       if (event.type === 'ERROR') break;
+    }
+  } catch (err) {
+    if (!res.writableEnded && !ac.signal.aborted) {
+      const api =
+        err instanceof ApiError ? err : ApiError.internal((err as Error)?.message ?? String(err), err);
+      res.write(`${JSON.stringify({ type: 'ERROR', object: api.toStatus() })}\n`);
     }
   } finally {
     deps.onWatch?.(def, -1);

@@ -1,0 +1,350 @@
+/**
+ * The watch cache of one resource, as kube-apiserver's cacher: the current objects in memory and a
+ * window of recent events, kept current by a single store watch. Lists and watches are served from
+ * it, so a thousand watchers cost one store watch, and each event is decoded and encoded once for
+ * all of them.
+ *
+ * Consistency: a list at "latest" first learns the store's current revision and waits (briefly)
+ * until the cache has applied it, so it reflects every write acknowledged before the request.
+ */
+import { ApiError } from '../../api/errors.ts';
+import type { Store, WatchEvent } from '../../storage/store.ts';
+import type { Logger } from '../../util/log.ts';
+import type { KubeObject } from '../object.ts';
+import { decodeFromStorage } from '../registry/codec.ts';
+import type { ApiWatchEvent, WatchEventType } from '../registry/registry.ts';
+
+/** Events a watcher may have waiting before it is cut off. */
+const MAX_BACKLOG = 50_000;
+
+/** One change as the cache keeps it: decoded once, its JSON made once (lazily) and shared. */
+export class CachedEvent {
+  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  readonly revision: number;
+  readonly object: KubeObject;
+  /** The object before the change (null for ADDED). */
+  readonly prev: KubeObject | null;
+  #json: string | undefined;
+
+  constructor(
+    type: 'ADDED' | 'MODIFIED' | 'DELETED',
+    revision: number,
+    object: KubeObject,
+    prev: KubeObject | null,
+  ) {
+    this.type = type;
+    this.revision = revision;
+    this.object = object;
+    this.prev = prev;
+  }
+
+  /** The object's JSON, computed on first use and then shared by every watcher. */
+  get json(): string {
+    this.#json ??= JSON.stringify(this.object);
+    return this.#json;
+  }
+}
+
+/** A watch event with the object's JSON already made (when the object is sent as is). */
+export interface EncodedWatchEvent extends ApiWatchEvent {
+  json?: string;
+}
+
+interface Subscriber {
+  filter: (obj: KubeObject) => boolean;
+  push(e: EncodedWatchEvent): void;
+  bookmark: (revision: number) => KubeObject;
+  /** Least ms between two bookmarks. */
+  bookmarkEveryMs: number;
+  lastBookmark: number;
+  /** The revision up to which it has everything. */
+  revision: number;
+  bookmarks: boolean;
+}
+
+export interface ResourceCacheOptions {
+  store: Store;
+  prefix: string;
+  log: Logger;
+  /** Events kept for watches that resume from a recent resourceVersion. Default 10,000. */
+  windowSize?: number;
+  /** How often the store reports progress while idle, which bookmarks carry on, in ms. Default 1000. */
+  progressIntervalMs?: number;
+}
+
+export class ResourceCache {
+  readonly #o: ResourceCacheOptions;
+  readonly #objects = new Map<string, CachedEvent>();
+  #window: CachedEvent[] = [];
+  #revision = 0;
+  #ready: Promise<void>;
+  #waiters: { revision: number; resolve: () => void }[] = [];
+  readonly #subscribers = new Set<Subscriber>();
+  readonly #stop = new AbortController();
+  #failed: Error | null = null;
+
+  constructor(opts: ResourceCacheOptions) {
+    this.#o = opts;
+    this.#ready = this.#start();
+  }
+
+  get revision(): number {
+    return this.#revision;
+  }
+
+  get size(): number {
+    return this.#objects.size;
+  }
+
+  get watchers(): number {
+    return this.#subscribers.size;
+  }
+
+  #decode(kv: Parameters<typeof decodeFromStorage>[0]): KubeObject {
+    return decodeFromStorage(kv);
+  }
+
+  async #start(): Promise<void> {
+    const { store, prefix } = this.#o;
+    // The initial state, read at one revision across pages.
+    let token: string | undefined;
+    let revision = 0;
+    do {
+      const page = await store.range(prefix, { limit: 5000, continue: token });
+      revision = page.revision;
+      for (const kv of page.items) {
+        this.#objects.set(kv.key, new CachedEvent('ADDED', kv.modRevision, this.#decode(kv), null));
+      }
+      token = page.continue;
+    } while (token);
+    this.#revision = revision;
+    this.#window = [];
+    void this.#follow(revision);
+  }
+
+  async #follow(after: number): Promise<void> {
+    try {
+      for await (const e of this.#o.store.watch(this.#o.prefix, {
+        afterRevision: after,
+        signal: this.#stop.signal,
+        progressIntervalMs: this.#o.progressIntervalMs ?? 1000,
+      })) {
+        this.#apply(e);
+      }
+    } catch (err) {
+      if (this.#stop.signal.aborted) return;
+      // History we needed was compacted away (or the store failed): start over from a fresh list.
+      this.#o.log.warn({ err, prefix: this.#o.prefix }, 'watch cache lost its store watch; relisting');
+      this.#failed = err as Error;
+      for (const s of this.#subscribers) {
+        s.push({
+          type: 'ERROR',
+          object: ApiError.gone('the watch cache was reset; relist and watch again').toStatus() as never,
+        });
+      }
+      this.#subscribers.clear();
+      this.#objects.clear();
+      this.#ready = this.#start().then(() => {
+        this.#failed = null;
+      });
+    }
+  }
+
+  #apply(e: WatchEvent): void {
+    if (e.type === 'progress') {
+      this.#advance(e.revision);
+      for (const s of this.#subscribers) {
+        const now = Date.now();
+        if (s.bookmarks && e.revision > s.revision && now - s.lastBookmark >= s.bookmarkEveryMs) {
+          s.revision = e.revision;
+          s.lastBookmark = now;
+          s.push({ type: 'BOOKMARK', object: s.bookmark(e.revision) });
+        }
+      }
+      return;
+    }
+    let event: CachedEvent;
+    const key = e.type === 'put' ? e.kv.key : e.key;
+    const prev = this.#objects.get(key)?.object ?? (e.prev ? this.#decode(e.prev) : null);
+    if (e.type === 'put') {
+      event = new CachedEvent(prev ? 'MODIFIED' : 'ADDED', e.revision, this.#decode(e.kv), prev);
+      this.#objects.set(key, event);
+    } else {
+      const last = prev ?? this.#decode(e.prev);
+      const gone = { ...last, metadata: { ...last.metadata, resourceVersion: String(e.revision) } };
+      event = new CachedEvent('DELETED', e.revision, gone, last);
+      this.#objects.delete(key);
+    }
+    this.#window.push(event);
+    const max = this.#o.windowSize ?? 10_000;
+    if (this.#window.length > max * 1.25) this.#window = this.#window.slice(-max);
+    for (const s of this.#subscribers) this.#deliver(s, event);
+    this.#advance(e.revision);
+  }
+
+  #advance(revision: number): void {
+    if (revision <= this.#revision) return;
+    this.#revision = revision;
+    if (this.#waiters.length === 0) return;
+    const due = this.#waiters.filter((w) => w.revision <= revision);
+    this.#waiters = this.#waiters.filter((w) => w.revision > revision);
+    for (const w of due) w.resolve();
+  }
+
+  #deliver(s: Subscriber, e: CachedEvent): void {
+    if (e.revision <= s.revision) return;
+    s.revision = e.revision;
+    const now = e.type !== 'DELETED' && s.filter(e.object);
+    const before = e.prev !== null && s.filter(e.prev);
+    let type: WatchEventType | null = null;
+    if (e.type === 'DELETED') type = before ? 'DELETED' : null;
+    else if (now) type = before ? 'MODIFIED' : 'ADDED';
+    else if (before) type = 'DELETED';
+    if (type) s.push({ type, object: e.object, json: e.json });
+  }
+
+  /** Waits until the cache has applied `revision` (or fails after `timeoutMs` with 504, as Kubernetes). */
+  async waitFor(revision: number, timeoutMs = 3000): Promise<void> {
+    await this.#ready;
+    if (this.#revision >= revision) return;
+    await new Promise<void>((resolve, reject) => {
+      const waiter = { revision, resolve: () => {} };
+      const timer = setTimeout(() => {
+        this.#waiters = this.#waiters.filter((w) => w !== waiter);
+        reject(ApiError.timeout(`Too large resource version: ${revision}, current: ${this.#revision}`));
+      }, timeoutMs);
+      waiter.resolve = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.#waiters.push(waiter);
+    });
+  }
+
+  async #entries(
+    keyPrefix: string,
+    filter?: (obj: KubeObject) => boolean,
+  ): Promise<{ entries: CachedEvent[]; revision: number }> {
+    await this.#ready;
+    if (this.#failed) throw ApiError.unavailable('the watch cache is being rebuilt; retry');
+    const keys = [...this.#objects.keys()].filter((k) => k.startsWith(keyPrefix)).sort();
+    const entries: CachedEvent[] = [];
+    for (const k of keys) {
+      const e = this.#objects.get(k)!;
+      if (!filter || filter(e.object)) entries.push(e);
+    }
+    return { entries, revision: this.#revision };
+  }
+
+  /** Objects matching `filter` under `keyPrefix`, in key order, and the revision they are current at. */
+  async list(
+    keyPrefix: string,
+    filter?: (obj: KubeObject) => boolean,
+  ): Promise<{ items: KubeObject[]; revision: number }> {
+    const { entries, revision } = await this.#entries(keyPrefix, filter);
+    return { items: entries.map((e) => e.object), revision };
+  }
+
+  /**
+   * Events under `keyPrefix` after `after` (replayed from the window, 410 if it is older than the
+   * window), or — with `initial` — the current objects as ADDED first. Ends when `signal` aborts.
+   */
+  async *watch(opts: {
+    keyPrefix: string;
+    after: number | null;
+    filter?: (obj: KubeObject) => boolean;
+    bookmarks: boolean;
+    initialEndBookmark: boolean;
+    signal: AbortSignal;
+    /** Makes this resource's bookmark object at a revision. */
+    bookmark: (revision: number) => KubeObject;
+    /** Least ms between two bookmarks on an idle watch. */
+    bookmarkEveryMs: number;
+  }): AsyncGenerator<EncodedWatchEvent> {
+    await this.#ready;
+    const matchKey = opts.keyPrefix;
+    const userFilter = opts.filter ?? (() => true);
+    // The object's key is not on the object; its namespace is, and the prefix only narrows by namespace.
+    const ns = namespaceOfPrefix(matchKey, this.#o.prefix);
+    const filter = ns === null ? userFilter : (o: KubeObject) => o.metadata.namespace === ns && userFilter(o);
+    const queue: EncodedWatchEvent[] = [];
+    let wake: (() => void) | null = null;
+    let closed = false;
+    const sub: Subscriber = {
+      filter,
+      revision: this.#revision,
+      bookmarks: opts.bookmarks,
+      bookmark: opts.bookmark,
+      bookmarkEveryMs: opts.bookmarkEveryMs,
+      lastBookmark: Date.now(),
+      push(e) {
+        if (queue.length >= MAX_BACKLOG) {
+          // A watcher this far behind is cut off, as Kubernetes does; the client watches again from
+          // the last resourceVersion it saw.
+          queue.length = 0;
+          queue.push({ type: 'ERROR', object: {} });
+          closed = true;
+        } else if (!closed) queue.push(e);
+        const w = wake;
+        wake = null;
+        w?.();
+      },
+    };
+    if (opts.after === null) {
+      const { entries, revision } = await this.#entries(matchKey, opts.filter);
+      for (const e of entries) queue.push({ type: 'ADDED', object: e.object, json: e.json });
+      sub.revision = revision;
+      if (opts.initialEndBookmark) {
+        const b = opts.bookmark(revision);
+        b.metadata.annotations = { 'k8s.io/initial-events-end': 'true' };
+        queue.push({ type: 'BOOKMARK', object: b });
+      }
+    } else {
+      const oldest = this.#window[0]?.revision;
+      // Anything after `after` must still be in the window (or nothing happened since).
+      if (opts.after < this.#revision && (oldest === undefined || opts.after < oldest - 1)) {
+        throw ApiError.gone(
+          `too old resource version: ${opts.after} (${oldest ? oldest - 1 : this.#revision})`,
+        );
+      }
+      sub.revision = opts.after;
+      for (const e of this.#window) if (e.revision > opts.after) this.#deliver(sub, e);
+      sub.revision = Math.max(sub.revision, this.#revision);
+    }
+    this.#subscribers.add(sub);
+    const onAbort = () => sub.push({ type: 'ERROR', object: {} });
+    opts.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      while (!opts.signal.aborted) {
+        const e = queue.shift();
+        if (!e) {
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+          });
+          continue;
+        }
+        if (opts.signal.aborted) return;
+        // An ERROR without a status only ends the stream (abort, or a watcher cut off for lagging).
+        if (e.type === 'ERROR' && !(e.object as { kind?: string }).kind) return;
+        yield e;
+        if (e.type === 'ERROR') return;
+      }
+    } finally {
+      opts.signal.removeEventListener('abort', onAbort);
+      this.#subscribers.delete(sub);
+    }
+  }
+
+  stop(): void {
+    this.#stop.abort();
+    for (const w of this.#waiters) w.resolve();
+    this.#waiters = [];
+  }
+}
+
+/** The namespace a list/watch key prefix narrows to (`<resourcePrefix><ns>/`), or null for all. */
+function namespaceOfPrefix(keyPrefix: string, resourcePrefix: string): string | null {
+  if (keyPrefix === resourcePrefix) return null;
+  const rest = keyPrefix.slice(resourcePrefix.length);
+  return rest.endsWith('/') ? rest.slice(0, -1) : null;
+}
