@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ApiError } from '../../api/errors.ts';
+import { MemoryStore } from '../../storage/memory/store.ts';
+import { FakeClock } from '../../util/clock.ts';
+import { silentLogger } from '../../util/log.ts';
+import type { KubeObject } from '../object.ts';
+import { encodeForStorage } from '../registry/codec.ts';
+import { type EncodedWatchEvent, ResourceCache } from './cache.ts';
+
+const PREFIX = '/registry/core/configmaps/';
+
+function cm(
+  ns: string,
+  name: string,
+  data: Record<string, string> = {},
+  labels: Record<string, string> = {},
+): KubeObject {
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns, labels }, data };
+}
+
+async function setup(windowSize?: number) {
+  const store = new MemoryStore({ clock: new FakeClock() });
+  const put = (o: KubeObject) =>
+    store.create(`${PREFIX}${o.metadata.namespace}/${o.metadata.name}`, encodeForStorage(o));
+  const update = (o: KubeObject) =>
+    store.update(`${PREFIX}${o.metadata.namespace}/${o.metadata.name}`, encodeForStorage(o));
+  const cache = new ResourceCache({ store, prefix: PREFIX, log: silentLogger, windowSize });
+  return { store, put, update, cache };
+}
+
+const bookmark = (revision: number): KubeObject => ({
+  kind: 'ConfigMap',
+  apiVersion: 'v1',
+  metadata: { resourceVersion: String(revision) },
+});
+
+async function take(it: AsyncGenerator<EncodedWatchEvent>, n: number): Promise<EncodedWatchEvent[]> {
+  const out: EncodedWatchEvent[] = [];
+  while (out.length < n) {
+    const r = await it.next();
+    if (r.done) break;
+    out.push(r.value);
+  }
+  return out;
+}
+
+describe('ResourceCache', () => {
+  it('a list at the latest revision reflects every acknowledged write', async () => {
+    const { put, cache, store } = await setup();
+    await put(cm('a', 'one'));
+    await cache.waitFor(await store.currentRevision());
+    assert.equal((await cache.list(PREFIX)).items.length, 1);
+    for (let i = 0; i < 50; i++) {
+      await put(cm('a', `n${i}`));
+      await cache.waitFor(await store.currentRevision());
+      const { items, revision } = await cache.list(PREFIX);
+      assert.equal(items.length, i + 2);
+      assert.equal(revision, await store.currentRevision());
+    }
+    const inB = await cache.list(`${PREFIX}b/`);
+    assert.equal(inB.items.length, 0);
+  });
+
+  it('a watch from a recent revision replays the window; an older one is 410 Gone', async () => {
+    const { put, cache, store } = await setup(5);
+    await put(cm('a', 'x0'));
+    await cache.list(PREFIX);
+    for (let i = 1; i <= 20; i++) await put(cm('a', `x${i}`));
+    await cache.waitFor(await store.currentRevision());
+    const ac = new AbortController();
+    const recent = cache.watch({
+      keyPrefix: PREFIX,
+      after: 18,
+      bookmarks: false,
+      initialEndBookmark: false,
+      signal: ac.signal,
+      bookmark,
+      bookmarkEveryMs: 0,
+    });
+    const got = await take(recent, 3);
+    assert.deepEqual(
+      got.map((e) => (e.object as KubeObject).metadata.name),
+      ['x18', 'x19', 'x20'],
+    );
+    ac.abort();
+    const old = cache.watch({
+      keyPrefix: PREFIX,
+      after: 2,
+      bookmarks: false,
+      initialEndBookmark: false,
+      signal: new AbortController().signal,
+      bookmark,
+      bookmarkEveryMs: 0,
+    });
+    const err = await old.next().catch((e: unknown) => e);
+    assert.ok(err instanceof ApiError && err.code === 410, `expected 410, got ${String(err)}`);
+  });
+
+  it('initial events, then changes, with selector transitions and the end-of-initial-events bookmark', async () => {
+    const { put, update, cache } = await setup();
+    await put(cm('a', 'in', {}, { sel: 'y' }));
+    await put(cm('a', 'out', {}, { sel: 'n' }));
+    await put(cm('b', 'other-ns', {}, { sel: 'y' }));
+    const ac = new AbortController();
+    const w = cache.watch({
+      keyPrefix: `${PREFIX}a/`,
+      after: null,
+      filter: (o) => o.metadata.labels?.sel === 'y',
+      bookmarks: true,
+      initialEndBookmark: true,
+      signal: ac.signal,
+      bookmark,
+      bookmarkEveryMs: 60_000,
+    });
+    const first = await take(w, 2);
+    assert.deepEqual(
+      first.map((e) => e.type),
+      ['ADDED', 'BOOKMARK'],
+    );
+    assert.equal(
+      (first[1]!.object as KubeObject).metadata.annotations?.['k8s.io/initial-events-end'],
+      'true',
+    );
+    await update(cm('a', 'out', {}, { sel: 'y' })); // enters the selection
+    await update(cm('a', 'in', {}, { sel: 'n' })); // leaves it
+    await put(cm('b', 'ignored', {}, { sel: 'y' })); // other namespace
+    await update(cm('a', 'out', { k: 'v' }, { sel: 'y' }));
+    const next = await take(w, 3);
+    ac.abort();
+    assert.deepEqual(
+      next.map((e) => [e.type, (e.object as KubeObject).metadata.name]),
+      [
+        ['ADDED', 'out'],
+        ['DELETED', 'in'],
+        ['MODIFIED', 'out'],
+      ],
+    );
+  });
+
+  it('a thousand watchers share one encoding of each event', async () => {
+    const { put, cache } = await setup();
+    await cache.list(PREFIX);
+    const ac = new AbortController();
+    const watchers = Array.from({ length: 1000 }, () =>
+      cache.watch({
+        keyPrefix: PREFIX,
+        after: 0,
+        bookmarks: false,
+        initialEndBookmark: false,
+        signal: ac.signal,
+        bookmark,
+        bookmarkEveryMs: 0,
+      }),
+    );
+    const firsts = watchers.map((w) => w.next());
+    await new Promise((r) => setImmediate(r));
+    await put(cm('a', 'fan'));
+    const events = (await Promise.all(firsts)).map((r) => r.value as EncodedWatchEvent);
+    ac.abort();
+    assert.equal(events.length, 1000);
+    assert.ok(events.every((e) => e.json === events[0]!.json && e.object === events[0]!.object));
+    assert.equal(cache.watchers, 1000);
+  });
+});
