@@ -14,6 +14,7 @@ import { type IncludeObject, type Printer, toTable } from '../table/table.ts';
 import type { WatchCaches } from '../watchcache/index.ts';
 import { decodeBody, readBody, readObject } from './body.ts';
 import { bodyEncoding, negotiate, parseMediaType, type ResponseFormat } from './negotiate.ts';
+import { bindPod, evictPod } from './pods.ts';
 import type { ResourceRequest } from './requestinfo.ts';
 import { send } from './respond.ts';
 import { getScale, scaleSubresourceUpdate } from './scale.ts';
@@ -210,6 +211,23 @@ export async function handleResource(
   if (def.namespaced && name && !ns && !(def.group === '' && def.resource === 'namespaces')) {
     // A named namespaced object needs its namespace in the URL.
     throw ApiError.noResource();
+  }
+  if (def.group === '' && def.resource === 'pods' && (sub === 'binding' || sub === 'eviction')) {
+    if (info.verb !== 'create') throw ApiError.methodNotAllowed(`${sub} only supports POST`);
+    const body = await readObject(
+      req,
+      sub === 'binding'
+        ? { apiVersion: 'v1', kind: 'Binding' }
+        : { apiVersion: 'policy/v1', kind: 'Eviction' },
+    );
+    const opts = { dryRun: dryRun(query), user: ctx.user };
+    if (sub === 'binding') await bindPod(registry, def, ns, name, body, deps.clock.now(), opts);
+    else {
+      const pdbs = deps.catalog.get('policy', 'v1', 'poddisruptionbudgets');
+      if (!pdbs) throw ApiError.internal('poddisruptionbudgets are not served');
+      await evictPod(registry, def, pdbs, ns, name, body, deps.clock.now(), opts);
+    }
+    return send(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
   }
   if (sub && sub !== 'status' && sub !== 'scale') {
     throw ApiError.noResource();
