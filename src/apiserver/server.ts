@@ -3,9 +3,10 @@
  * resource handlers. Every error a client sees is a metav1.Status.
  */
 
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { ApiError } from '../api/errors.ts';
 import { instrumentStore } from '../storage/instrumented.ts';
@@ -14,6 +15,7 @@ import { type Clock, systemClock } from '../util/clock.ts';
 import { type Logger, silentLogger } from '../util/log.ts';
 import { verifyClientCert } from './auth/pki.ts';
 import { Catalog } from './catalog.ts';
+import { type KubeletClientConfig, proxyUpgrade, resolveKubeletTarget } from './http/connect.ts';
 import {
   AGGREGATED_CONTENT_TYPE,
   aggregatedDiscovery,
@@ -63,6 +65,8 @@ export interface ApiServerOptions {
   serviceCidr?: string;
   /** How long Events live, in seconds. Default 3600. */
   eventTtlSeconds?: number;
+  /** Client certificate for reaching kubelets, and the CA their serving certificates chain to. */
+  kubeletClient?: KubeletClientConfig;
 }
 
 export const DEFAULT_SERVICE_CIDR = '10.43.0.0/16';
@@ -114,6 +118,7 @@ export class ApiServer {
       patch: opts.patch,
       bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
       caches: this.caches,
+      kubeletClient: opts.kubeletClient,
       onWatch: (def, delta) =>
         this.metrics.watches.inc({ group: def.group, version: def.version, resource: def.resource }, delta),
     };
@@ -140,6 +145,9 @@ export class ApiServer {
     server.on('connection', (s) => {
       this.#sockets.add(s);
       s.on('close', () => this.#sockets.delete(s));
+    });
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      void this.#upgrade(req, socket, head);
     });
     server.on('tlsClientError', (err) => this.#log.debug({ err: err.message }, 'TLS handshake failed'));
     await new Promise<void>((resolve, reject) => {
@@ -212,6 +220,48 @@ export class ApiServer {
       const ms = performance.now() - started;
       this.#observe(info, code === 200 ? res.statusCode : code, ms);
       this.#log.debug({ method: req.method, path, code, ms: Math.round(ms) }, 'request');
+    }
+  }
+
+  /** exec, attach and portforward: connection upgrades relayed to the pod's kubelet. */
+  async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const refuse = (err: unknown) => {
+      const api =
+        err instanceof ApiError ? err : ApiError.internal((err as Error)?.message ?? String(err), err);
+      const body = JSON.stringify(api.toStatus());
+      socket.end(
+        `HTTP/1.1 ${api.code} ${STATUS_CODES[api.code] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    };
+    try {
+      const url = new URL(req.url ?? '/', 'https://localhost');
+      const user = await this.#authenticate(req);
+      if (!user) throw ApiError.unauthorized();
+      const info = parseRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
+      if (
+        info.kind !== 'resource' ||
+        info.group !== '' ||
+        info.resource !== 'pods' ||
+        !['exec', 'attach', 'portforward'].includes(info.subresource)
+      ) {
+        throw ApiError.noResource();
+      }
+      const pods = this.catalog.get('', 'v1', 'pods')!;
+      const nodes = this.catalog.get('', 'v1', 'nodes')!;
+      const target = await resolveKubeletTarget(
+        this.registry,
+        pods,
+        nodes,
+        info.namespace,
+        info.name,
+        info.subresource,
+        url.searchParams,
+      );
+      if (!this.#opts.kubeletClient)
+        throw ApiError.unavailable('this API server has no kubelet client credentials');
+      proxyUpgrade(target, this.#opts.kubeletClient, req, socket, head);
+    } catch (err) {
+      refuse(err);
     }
   }
 

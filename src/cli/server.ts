@@ -93,6 +93,8 @@ export async function runServer(args: string[]): Promise<number> {
     port,
     logger: log,
     serviceCidr: values['service-cidr'],
+    // The API server reaches kubelets with the admin identity for now (k3s issues a dedicated one).
+    kubeletClient: { cert: pki.admin.cert, key: pki.admin.key, ca: pki.ca.cert },
     eventTtlSeconds: parseDuration(values['event-ttl'], '--event-ttl'),
   });
   const bound = await api.listen();

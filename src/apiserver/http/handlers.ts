@@ -13,6 +13,12 @@ import { apiVersionOf, type ResourceDef, storagePrefix } from '../resource.ts';
 import { type IncludeObject, type Printer, toTable } from '../table/table.ts';
 import type { WatchCaches } from '../watchcache/index.ts';
 import { decodeBody, readBody, readObject } from './body.ts';
+import {
+  type KubeletClientConfig,
+  proxyGet,
+  resolveKubeletTarget,
+  STREAMING_SUBRESOURCES,
+} from './connect.ts';
 import { bodyEncoding, negotiate, parseMediaType, type ResponseFormat } from './negotiate.ts';
 import { bindPod, evictPod } from './pods.ts';
 import type { ResourceRequest } from './requestinfo.ts';
@@ -39,6 +45,8 @@ export interface HandlerDeps {
   patch: Patcher;
   /** How often idle watches send bookmarks, in ms. */
   bookmarkIntervalMs: number;
+  /** Credentials for reaching kubelets (pods/log, exec, attach, portforward). */
+  kubeletClient?: KubeletClientConfig;
   /** The watch caches lists and watches are served from. */
   caches: WatchCaches;
   /** Called with +1 when a watch starts and -1 when it ends. */
@@ -228,6 +236,14 @@ export async function handleResource(
       await evictPod(registry, def, pdbs, ns, name, body, deps.clock.now(), opts);
     }
     return send(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+  }
+  if (def.group === '' && def.resource === 'pods' && STREAMING_SUBRESOURCES.has(sub)) {
+    if (sub !== 'log') throw ApiError.badRequest('Upgrade request required');
+    if (info.verb !== 'get') throw ApiError.methodNotAllowed('pods/log only supports GET');
+    const nodes = deps.catalog.get('', 'v1', 'nodes')!;
+    const target = await resolveKubeletTarget(registry, def, nodes, ns, name, sub, query);
+    if (!deps.kubeletClient) throw ApiError.unavailable('this API server has no kubelet client credentials');
+    return proxyGet(target, deps.kubeletClient, req, res);
   }
   if (sub && sub !== 'status' && sub !== 'scale') {
     throw ApiError.noResource();
