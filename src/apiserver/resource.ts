@@ -88,6 +88,8 @@ export interface ResourceDef {
   readonly printer?: Printer;
   /** Whether it is a custom resource (served from a CustomResourceDefinition). */
   readonly custom?: boolean;
+  /** A custom resource version's openAPIV3Schema (for the OpenAPI documents). */
+  readonly schema?: unknown;
 }
 
 export const ALL_VERBS = [

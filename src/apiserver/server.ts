@@ -23,12 +23,14 @@ import {
   apiGroupList,
   apiResourceList,
   apiVersions,
+  subresourcesOf,
   wantsAggregated,
 } from './http/discovery.ts';
 import { type HandlerDeps, handleResource, type Patcher } from './http/handlers.ts';
 import { parseRequestInfo } from './http/requestinfo.ts';
 import { send, sendError } from './http/respond.ts';
 import { ApiMetrics } from './metrics.ts';
+import { OpenApiService } from './openapi/index.ts';
 import { Registry } from './registry/registry.ts';
 import { builtinResources } from './resources/builtin.ts';
 import { ServiceAllocator } from './services/allocator.ts';
@@ -82,6 +84,7 @@ export class ApiServer {
   readonly allocator: ServiceAllocator;
   readonly metrics: ApiMetrics;
   readonly caches: WatchCaches;
+  readonly openapi: OpenApiService;
   readonly #opts: ApiServerOptions;
   readonly #log: Logger;
   readonly #clock: Clock;
@@ -99,6 +102,20 @@ export class ApiServer {
       this.metrics.storeLatency.observe({ operation: op }, seconds),
     );
     this.caches = new WatchCaches(store, this.#log);
+    this.openapi = new OpenApiService(() =>
+      this.catalog.all().map((def) => ({
+        group: def.group,
+        version: def.version,
+        resource: def.resource,
+        kind: def.kind,
+        namespaced: def.namespaced,
+        subresources: subresourcesOf(def).map((s) => s.name),
+        verbs: def.verbs,
+        listKind: def.listKind,
+        custom: def.custom,
+        schema: def.schema,
+      })),
+    );
     this.allocator = new ServiceAllocator(store, opts.serviceCidr ?? DEFAULT_SERVICE_CIDR);
     this.registry = new Registry({
       store,
@@ -329,6 +346,22 @@ export class ApiServer {
     user: UserInfo,
   ): Promise<void> {
     const info = parseRequestInfo(req.method ?? 'GET', path, url.searchParams);
+    if (path === '/openapi/v3' || path.startsWith('/openapi/v3/')) {
+      if (path === '/openapi/v3') return send(res, 200, this.openapi.v3Index());
+      const doc = this.openapi.v3Document(path.slice('/openapi/v3/'.length));
+      if (!doc) throw ApiError.noResource();
+      const headers: Record<string, string> = { 'Content-Type': 'application/json', ETag: `"${doc.etag}"` };
+      if (url.searchParams.get('hash') === doc.etag) headers['Cache-Control'] = 'public, immutable';
+      else headers['Cache-Control'] = 'no-cache, private';
+      if (req.headers['if-none-match'] === `"${doc.etag}"`) {
+        res.writeHead(304, headers);
+        res.end();
+        return;
+      }
+      res.writeHead(200, { ...headers, 'Content-Length': doc.body.length });
+      res.end(doc.body);
+      return;
+    }
     if (path === '/metrics') {
       const { body, contentType } = await this.metrics.text();
       res.writeHead(200, { 'Content-Type': contentType });

@@ -615,7 +615,7 @@ export class SqliteStore implements Store, HistorySource {
 
   /**
    * Returns free pages to the file system when more than a quarter of the file is free (after
-   * compaction caught up with a burst), a few hundred pages at a time so no step holds the event
+   * compaction caught up with a burst), 64 pages at a time so no step holds the event
    * loop long. Steps commit without their own sync, like compaction chunks.
    */
   async #vacuumFreePages(): Promise<void> {
@@ -628,7 +628,7 @@ export class SqliteStore implements Store, HistorySource {
       const t0 = performance.now();
       try {
         this.#db.exec('PRAGMA synchronous = NORMAL');
-        this.#db.exec('PRAGMA incremental_vacuum(256)');
+        this.#db.exec('PRAGMA incremental_vacuum(64)');
       } finally {
         this.#db.exec('PRAGMA synchronous = FULL');
       }
