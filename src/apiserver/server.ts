@@ -15,6 +15,8 @@ import { type Clock, systemClock } from '../util/clock.ts';
 import { type Logger, silentLogger } from '../util/log.ts';
 import { verifyClientCert } from './auth/pki.ts';
 import { Catalog } from './catalog.ts';
+import { CrdManager } from './crd/manager.ts';
+import { compileSchema } from './crd/schema/index.ts';
 import { type KubeletClientConfig, proxyUpgrade, resolveKubeletTarget } from './http/connect.ts';
 import {
   AGGREGATED_CONTENT_TYPE,
@@ -35,6 +37,7 @@ import { Registry } from './registry/registry.ts';
 import { builtinResources } from './resources/builtin.ts';
 import { ServiceAllocator } from './services/allocator.ts';
 import { serviceHooks } from './services/hooks.ts';
+import { crdPrinter } from './table/printers/index.ts';
 import { defaultPrinter, type Printer } from './table/table.ts';
 import { WatchCaches } from './watchcache/index.ts';
 
@@ -85,6 +88,8 @@ export class ApiServer {
   readonly metrics: ApiMetrics;
   readonly caches: WatchCaches;
   readonly openapi: OpenApiService;
+  readonly #crds: CrdManager;
+  readonly #stop = new AbortController();
   readonly #opts: ApiServerOptions;
   readonly #log: Logger;
   readonly #clock: Clock;
@@ -125,6 +130,14 @@ export class ApiServer {
       hooks: new Map([['/services', serviceHooks(this.allocator)]]),
     });
     for (const def of builtinResources({ eventTtlSeconds: opts.eventTtlSeconds })) this.catalog.add(def);
+    this.#crds = new CrdManager({
+      registry: this.registry,
+      catalog: this.catalog,
+      tools: { compile: (schema) => compileSchema(schema), printer: (columns) => crdPrinter(columns) },
+      log: this.#log,
+      now: () => this.#clock.now(),
+      onRemoved: (group, resource) => this.caches.drop(group, resource),
+    });
     const printers = opts.printers ?? new Map();
     this.#deps = {
       catalog: this.catalog,
@@ -175,6 +188,8 @@ export class ApiServer {
       });
     });
     this.#server = server;
+    // Serve the custom resources of the CRDs already stored before answering for them.
+    await this.#crds.start(this.#stop.signal);
     return (server.address() as AddressInfo).port;
   }
 
@@ -185,6 +200,7 @@ export class ApiServer {
 
   /** Stops accepting connections, ends open watches and waits for the server to close. */
   async close(): Promise<void> {
+    this.#stop.abort();
     this.caches.stop();
     const server = this.#server;
     if (!server) return;

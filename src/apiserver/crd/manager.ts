@@ -20,19 +20,22 @@ export interface CrdManagerOptions {
   tools: CrdTools;
   log: Logger;
   now: () => number;
+  /** Called after a custom resource stops being served (to drop its watch cache). */
+  onRemoved?: (group: string, resource: string) => void;
 }
 
 export class CrdManager {
   readonly #o: CrdManagerOptions;
   /** CRD name → the group/resource it registered. */
   readonly #served = new Map<string, { group: string; resource: string }>();
-  #crdDef: ResourceDef;
-
   constructor(opts: CrdManagerOptions) {
     this.#o = opts;
-    const def = opts.catalog.get('apiextensions.k8s.io', 'v1', 'customresourcedefinitions');
+  }
+
+  get #crdDef(): ResourceDef {
+    const def = this.#o.catalog.get('apiextensions.k8s.io', 'v1', 'customresourcedefinitions');
     if (!def) throw new Error('customresourcedefinitions is not registered');
-    this.#crdDef = def;
+    return def;
   }
 
   /** Loads every CRD, then follows changes until `signal` aborts. Resolves once the initial load is done. */
@@ -66,6 +69,7 @@ export class CrdManager {
     if (!served) return;
     this.#o.catalog.remove(served.group, served.resource);
     this.#served.delete(name);
+    this.#o.onRemoved?.(served.group, served.resource);
   }
 
   async #reconcile(obj: KubeObject): Promise<void> {

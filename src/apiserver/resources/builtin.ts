@@ -3,6 +3,8 @@
  * categories, subresources and selectable fields (as `kubectl api-resources` shows them).
  * Per-kind defaulting and validation live in the strategies referenced here.
  */
+
+import { applyCrdDefaults, validateCrd, validateCrdUpdate } from '../crd/schema/index.ts';
 import { type KubeObject, rfc3339 } from '../object.ts';
 import type { ResourceDef } from '../resource.ts';
 import { define, workloadStrategy } from './define.ts';
@@ -418,6 +420,15 @@ export function builtinResources(opts: BuiltinOptions = {}): ResourceDef[] {
           const finalizers = new Set(obj.metadata.finalizers ?? []);
           finalizers.add('customresourcecleanup.apiextensions.k8s.io');
           obj.metadata.finalizers = [...finalizers];
+        },
+        defaults(obj) {
+          applyCrdDefaults(obj as never);
+        },
+        validate(obj) {
+          return validateCrd(obj);
+        },
+        validateUpdate(obj, old) {
+          return validateCrdUpdate(obj, old);
         },
       }),
     }),
