@@ -413,7 +413,11 @@ export class ApiServer {
       return send(res, 200, apiResourceList(this.catalog, group, info.version));
     }
     if (info.kind === 'resource') {
-      return handleResource(this.#deps, info, req, res, { user: user.name, query: url.searchParams });
+      return handleResource(this.#deps, info, req, res, {
+        user: user.name,
+        query: url.searchParams,
+        userAgent: req.headers['user-agent'],
+      });
     }
     throw ApiError.noResource();
   }

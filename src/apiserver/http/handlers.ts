@@ -7,9 +7,18 @@ import { ApiError, FieldError } from '../../api/errors.ts';
 import type { Clock } from '../../util/clock.ts';
 import type { Logger } from '../../util/log.ts';
 import type { Catalog } from '../catalog.ts';
-import { clone, isPlainObject, type KubeObject } from '../object.ts';
+import { clone, isPlainObject, type KubeObject, rfc3339 } from '../object.ts';
 import { type DeleteOptions, parseResourceVersion, type Registry } from '../registry/registry.ts';
 import { apiVersionOf, type ResourceDef, storagePrefix } from '../resource.ts';
+import {
+  APPLY_PATCH,
+  applyObject,
+  checkAppliedObject,
+  decodeApplyPatch,
+  resetFieldsFor,
+  validateFieldManager,
+  validatePatchOptions,
+} from '../ssa/index.ts';
 import { type IncludeObject, type Printer, toTable } from '../table/table.ts';
 import type { WatchCaches } from '../watchcache/index.ts';
 import { decodeBody, readBody, readObject } from './body.ts';
@@ -56,6 +65,7 @@ export interface HandlerDeps {
 export interface RequestContext {
   user: string;
   query: URLSearchParams;
+  userAgent?: string;
 }
 
 function dryRun(query: URLSearchParams): boolean {
@@ -251,6 +261,13 @@ export async function handleResource(
   if (sub === 'status' && !def.strategy.statusSubresource) throw ApiError.noResource();
   if (sub === 'scale' && !def.scale) throw ApiError.noResource();
 
+  const writeOpts = {
+    dryRun: dryRun(query),
+    user: ctx.user,
+    fieldManager: query.get('fieldManager') || undefined,
+    userAgent: ctx.userAgent,
+  };
+  if (writeOpts.fieldManager !== undefined) validateFieldManager(writeOpts.fieldManager);
   switch (info.verb) {
     case 'get': {
       const obj = await registry.get(def, ns, name);
@@ -299,11 +316,7 @@ export async function handleResource(
       if (name) throw ApiError.methodNotAllowed(`POST is not supported on a named ${def.resource} object`);
       fieldValidation(query);
       const body = await readObject(req, { apiVersion: apiVersionOf(def), kind: def.kind });
-      const created = await registry.create(def, ns, body, {
-        dryRun: dryRun(query),
-        user: ctx.user,
-        fieldManager: query.get('fieldManager') ?? undefined,
-      });
+      const created = await registry.create(def, ns, body, writeOpts);
       return respondObject(deps, def, res, req, ctx, 201, created);
     }
     case 'update': {
@@ -318,8 +331,7 @@ export async function handleResource(
         return send(res, 200, result, negotiate(req.headers.accept, []));
       }
       const { object, created } = await registry.update(def, ns, name, body, {
-        dryRun: dryRun(query),
-        user: ctx.user,
+        ...writeOpts,
         subresource: sub as '' | 'status',
       });
       return respondObject(deps, def, res, req, ctx, created ? 201 : 200, object);
@@ -328,6 +340,18 @@ export async function handleResource(
       if (!name) throw ApiError.methodNotAllowed(`PATCH requires the name of a ${def.resource} object`);
       fieldValidation(query);
       const contentType = parseMediaType(req.headers['content-type'] ?? '').type;
+      const isApply = contentType === APPLY_PATCH;
+      const forceParam = query.get('force');
+      if (forceParam !== null && forceParam !== 'true' && forceParam !== 'false') {
+        throw ApiError.badRequest(`invalid value for force: "${forceParam}": must be true or false`);
+      }
+      validatePatchOptions(
+        {
+          fieldManager: writeOpts.fieldManager,
+          force: forceParam === null ? undefined : forceParam === 'true',
+        },
+        isApply,
+      );
       const raw = await readBody(req);
       if (sub === 'scale') {
         const result = await scaleSubresourceUpdate(
@@ -339,9 +363,38 @@ export async function handleResource(
             const scale = getScale(def, current);
             return deps.patch(contentType, scale as unknown as KubeObject, raw, def);
           },
-          { dryRun: dryRun(query), user: ctx.user },
+          { dryRun: writeOpts.dryRun, user: ctx.user },
         );
         return send(res, 200, result, negotiate(req.headers.accept, []));
+      }
+      if (isApply) {
+        const apiVersion = apiVersionOf(def);
+        const applied = decodeApplyPatch(raw, { apiVersion, kind: def.kind, name, namespace: ns });
+        const subresource = sub as '' | 'status';
+        const { object, created } = await registry.patch(
+          def,
+          ns,
+          name,
+          (current) => {
+            const result = applyObject(current, applied, {
+              manager: writeOpts.fieldManager ?? '',
+              force: forceParam === 'true',
+              apiVersion,
+              kind: def.kind,
+              subresource: subresource || undefined,
+              schema: registry.ssaSchema(def),
+              now: rfc3339(deps.clock.now()),
+              resetFields: resetFieldsFor({
+                subresource,
+                hasStatusSubresource: def.strategy.statusSubresource,
+              }),
+            }) as KubeObject;
+            checkAppliedObject(result, name, ns);
+            return result;
+          },
+          { ...writeOpts, subresource, apply: true, createIfMissing: true },
+        );
+        return respondObject(deps, def, res, req, ctx, created ? 201 : 200, object);
       }
       const { object, created } = await registry.patch(
         def,
@@ -351,7 +404,7 @@ export async function handleResource(
           if (!current) throw ApiError.notFound({ group: def.group, resource: def.resource }, name);
           return deps.patch(contentType, clone(current), raw, def);
         },
-        { dryRun: dryRun(query), user: ctx.user, subresource: sub as '' | 'status' },
+        { ...writeOpts, subresource: sub as '' | 'status' },
       );
       return respondObject(deps, def, res, req, ctx, created ? 201 : 200, object);
     }

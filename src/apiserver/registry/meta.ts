@@ -62,11 +62,14 @@ export function specChanged(a: KubeObject, b: KubeObject): boolean {
   return !jsonEqual(strip(a), strip(b));
 }
 
-/** Whether two versions of an object are the same apart from resourceVersion and managedFields timestamps. */
-export function sameObject(a: KubeObject, b: KubeObject): boolean {
+/**
+ * Whether two versions of an object are the same apart from resourceVersion and (unless
+ * `withManagedFields`) managedFields.
+ */
+export function sameObject(a: KubeObject, b: KubeObject, withManagedFields = false): boolean {
   const strip = (o: KubeObject) => {
-    const { resourceVersion: _rv, managedFields: _mf, ...meta } = o.metadata;
-    return { ...o, metadata: meta };
+    const { resourceVersion: _rv, managedFields, ...meta } = o.metadata;
+    return { ...o, metadata: withManagedFields ? { ...meta, managedFields } : meta };
   };
   return jsonEqual(strip(a), strip(b));
 }

@@ -20,6 +20,14 @@ import type { Clock } from '../../util/clock.ts';
 import { type Logger, silentLogger } from '../../util/log.ts';
 import { clone, type KubeList, type KubeObject, rfc3339 } from '../object.ts';
 import { apiVersionOf, type ResourceDef, storageKey, storagePrefix, type WriteContext } from '../resource.ts';
+import {
+  crdSchema,
+  managerOrUserAgent,
+  resetFieldsFor,
+  type SsaSchema,
+  schemaFor,
+  updateManagedFields,
+} from '../ssa/index.ts';
 import { decodeFromStorage, encodeForStorage } from './codec.ts';
 import {
   checkMetaShape,
@@ -65,11 +73,17 @@ export interface RegistryOptions {
 export interface WriteOptions {
   dryRun?: boolean;
   user?: string;
+  /** The fieldManager query parameter; without one the manager is derived from the User-Agent. */
   fieldManager?: string;
+  userAgent?: string;
+  /** The write is a server-side apply: managedFields were already computed by it. */
+  apply?: boolean;
 }
 
 export interface UpdateOptions extends WriteOptions {
   subresource?: '' | 'status' | 'scale';
+  /** Create the object when it does not exist (server-side apply). */
+  createIfMissing?: boolean;
 }
 
 /** metav1.DeleteOptions, the parts the registry acts on. */
@@ -148,6 +162,7 @@ export class Registry {
   readonly #validateMeta: MetaValidator;
   readonly #hooks: Map<string, ResourceHooks>;
   readonly #log: Logger;
+  readonly #ssaSchemas = new WeakMap<ResourceDef, SsaSchema>();
 
   constructor(options: RegistryOptions) {
     this.#log = options.logger ?? silentLogger;
@@ -185,6 +200,41 @@ export class Registry {
     const obj = decodeFromStorage(kv);
     if (def.custom) obj.apiVersion = apiVersionOf(def);
     return obj;
+  }
+
+  /** The server-side apply schema of `def`'s kind (built-in tags, or the CRD's schema). */
+  ssaSchema(def: ResourceDef): SsaSchema {
+    let schema = this.#ssaSchemas.get(def);
+    if (!schema) {
+      schema = def.custom
+        ? crdSchema(def.schema as Parameters<typeof crdSchema>[0])
+        : schemaFor(apiVersionOf(def), def.kind);
+      this.#ssaSchemas.set(def, schema);
+    }
+    return schema;
+  }
+
+  /** Records in metadata.managedFields what a non-apply write changed, for its manager. */
+  #manageFields(
+    def: ResourceDef,
+    old: KubeObject | null,
+    obj: KubeObject,
+    opts: UpdateOptions,
+    ctx: WriteContext,
+  ): void {
+    if (opts.apply) return;
+    updateManagedFields(old, obj, {
+      manager: managerOrUserAgent(opts.fieldManager, opts.userAgent),
+      operation: 'Update',
+      apiVersion: apiVersionOf(def),
+      subresource: ctx.subresource || undefined,
+      schema: this.ssaSchema(def),
+      now: rfc3339(ctx.now),
+      resetFields: resetFieldsFor({
+        subresource: ctx.subresource,
+        hasStatusSubresource: def.strategy.statusSubresource,
+      }),
+    });
   }
 
   /** Objects of kinds with a time to live (Events) expire that long after their last write. */
@@ -306,6 +356,7 @@ export class Registry {
     def.strategy.prepareForCreate?.(obj, ctx);
     def.strategy.defaults?.(obj);
     this.#validate(def, obj, ctx);
+    this.#manageFields(def, null, obj, opts, ctx);
     if (def.namespaced) await this.#checkNamespace(namespace);
     const name = m.name!;
     if (opts.dryRun) {
@@ -368,7 +419,7 @@ export class Registry {
     for (let attempt = 0; ; attempt++) {
       const kv = await this.#read(def, namespace, name);
       if (!kv) {
-        if (!def.strategy.allowCreateOnUpdate || opts.subresource)
+        if (!(def.strategy.allowCreateOnUpdate || opts.createIfMissing) || opts.subresource)
           throw ApiError.notFound(this.#gr(def), name);
         const created = await this.create(def, namespace, mutate(null), opts);
         return { object: created, created: true };
@@ -410,7 +461,9 @@ export class Registry {
         next.metadata.generation = (old.metadata.generation ?? 0) + 1;
       }
       this.#validate(def, next, ctx, old);
-      if (sameObject(next, old)) return { object: old, created: false };
+      // A server-side apply may change only who owns which field: that is a change too.
+      if (sameObject(next, old, opts.apply)) return { object: old, created: false };
+      this.#manageFields(def, old, next, opts, ctx);
       // Removing the last finalizer of an object being deleted deletes it.
       if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0) {
         if (opts.dryRun) return { object: next, created: false };
