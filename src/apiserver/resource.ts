@@ -15,8 +15,9 @@ export interface WriteContext {
   user: string;
   /** Milliseconds since the epoch, from the server's clock. */
   now: number;
-  /** The subresource the write came through ('' for the main resource). */
-  subresource: '' | 'status' | 'scale';
+  /** The subresource the write came through ('' for the main resource; status, scale, binding,
+   * finalize, ephemeralcontainers). */
+  subresource: string;
 }
 
 /** Per-kind rules. Every hook is optional except where stated; a hook must not do I/O. */

@@ -230,6 +230,13 @@ export async function handleResource(
     // A named namespaced object needs its namespace in the URL.
     throw ApiError.noResource();
   }
+  const writeOpts = {
+    dryRun: dryRun(query),
+    user: ctx.user,
+    fieldManager: query.get('fieldManager') || undefined,
+    userAgent: ctx.userAgent,
+  };
+  if (writeOpts.fieldManager !== undefined) validateFieldManager(writeOpts.fieldManager);
   if (def.group === '' && def.resource === 'pods' && (sub === 'binding' || sub === 'eviction')) {
     if (info.verb !== 'create') throw ApiError.methodNotAllowed(`${sub} only supports POST`);
     const body = await readObject(
@@ -255,19 +262,19 @@ export async function handleResource(
     if (!deps.kubeletClient) throw ApiError.unavailable('this API server has no kubelet client credentials');
     return proxyGet(target, deps.kubeletClient, req, res);
   }
+  if (def.group === '' && def.resource === 'namespaces' && sub === 'finalize') {
+    // The namespace controller clears spec.finalizers through here.
+    if (info.verb !== 'update') throw ApiError.methodNotAllowed('namespaces/finalize only supports PUT');
+    const body = await readObject(req, { apiVersion: 'v1', kind: 'Namespace' });
+    const { object } = await registry.update(def, '', name, body, { ...writeOpts, subresource: 'finalize' });
+    return respondObject(deps, def, res, req, ctx, 200, object);
+  }
   if (sub && sub !== 'status' && sub !== 'scale') {
     throw ApiError.noResource();
   }
   if (sub === 'status' && !def.strategy.statusSubresource) throw ApiError.noResource();
   if (sub === 'scale' && !def.scale) throw ApiError.noResource();
 
-  const writeOpts = {
-    dryRun: dryRun(query),
-    user: ctx.user,
-    fieldManager: query.get('fieldManager') || undefined,
-    userAgent: ctx.userAgent,
-  };
-  if (writeOpts.fieldManager !== undefined) validateFieldManager(writeOpts.fieldManager);
   switch (info.verb) {
     case 'get': {
       const obj = await registry.get(def, ns, name);
@@ -332,7 +339,7 @@ export async function handleResource(
       }
       const { object, created } = await registry.update(def, ns, name, body, {
         ...writeOpts,
-        subresource: sub as '' | 'status',
+        subresource: sub,
       });
       return respondObject(deps, def, res, req, ctx, created ? 201 : 200, object);
     }
@@ -370,7 +377,7 @@ export async function handleResource(
       if (isApply) {
         const apiVersion = apiVersionOf(def);
         const applied = decodeApplyPatch(raw, { apiVersion, kind: def.kind, name, namespace: ns });
-        const subresource = sub as '' | 'status';
+        const subresource = sub;
         const { object, created } = await registry.patch(
           def,
           ns,
@@ -404,7 +411,7 @@ export async function handleResource(
           if (!current) throw ApiError.notFound({ group: def.group, resource: def.resource }, name);
           return deps.patch(contentType, clone(current), raw, def);
         },
-        { ...writeOpts, subresource: sub as '' | 'status' },
+        { ...writeOpts, subresource: sub },
       );
       return respondObject(deps, def, res, req, ctx, created ? 201 : 200, object);
     }

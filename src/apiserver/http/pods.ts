@@ -51,7 +51,7 @@ export async function bindPod(
       pod.spec = { ...spec, nodeName: node };
       return pod;
     },
-    { dryRun: opts.dryRun, user: opts.user },
+    { dryRun: opts.dryRun, user: opts.user, subresource: 'binding' },
   );
   // The PodScheduled condition goes through status (the main resource ignores status).
   if (!opts.dryRun) {

@@ -81,7 +81,7 @@ export interface WriteOptions {
 }
 
 export interface UpdateOptions extends WriteOptions {
-  subresource?: '' | 'status' | 'scale';
+  subresource?: string;
   /** Create the object when it does not exist (server-side apply). */
   createIfMissing?: boolean;
 }

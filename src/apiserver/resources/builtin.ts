@@ -7,6 +7,8 @@
 import { applyCrdDefaults, validateCrd, validateCrdUpdate } from '../crd/schema/index.ts';
 import { type KubeObject, rfc3339 } from '../object.ts';
 import type { ResourceDef } from '../resource.ts';
+import { extraStrategies } from './apps/index.ts';
+import { coreStrategies, defaultPodSpec, validatePodTemplateSpec } from './core/index.ts';
 import { define, workloadStrategy } from './define.ts';
 
 type Obj = Record<string, unknown>;
@@ -77,7 +79,21 @@ export interface BuiltinOptions {
   eventTtlSeconds?: number;
 }
 
+/**
+ * Every built-in resource with its strategy: the generic parts declared here, with the per-kind
+ * defaulting and validation of resources/core (core/v1) and resources/apps (the other groups)
+ * merged over them.
+ */
 export function builtinResources(opts: BuiltinOptions = {}): ResourceDef[] {
+  const core = coreStrategies();
+  const extra = extraStrategies({ defaultPodSpec, validatePodTemplateSpec });
+  return declaredResources(opts).map((def) => {
+    const rules = def.group === '' ? core[def.resource] : extra[`${def.group}/${def.resource}`];
+    return rules ? { ...def, strategy: { ...def.strategy, ...rules } } : def;
+  });
+}
+
+function declaredResources(opts: BuiltinOptions): ResourceDef[] {
   const eventTtl = () => opts.eventTtlSeconds ?? 3600;
   return [
     // ---- core/v1

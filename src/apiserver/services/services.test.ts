@@ -99,7 +99,7 @@ describe('Service cluster IPs and node ports', () => {
         type: 'NodePort',
         clusterIP: '10.43.0.77',
         ports: [
-          { port: 80, nodePort: 30080 },
+          { port: 80, nodePort: 30080, name: 'a' },
           { port: 81, name: 'b' },
         ],
       },
@@ -160,7 +160,12 @@ describe('Service cluster IPs and node ports', () => {
     const ip = spec(s).clusterIP!;
     const kept = await registry.update(svc, 'default', 'u', {
       metadata: { name: 'u' },
-      spec: { ports: [{ port: 80 }, { port: 90, name: 'x' }] },
+      spec: {
+        ports: [
+          { port: 80, name: 'a' },
+          { port: 90, name: 'x' },
+        ],
+      },
     });
     assert.equal(spec(kept.object).clusterIP, ip, 'an update without clusterIP keeps it');
     const changed = await registry
