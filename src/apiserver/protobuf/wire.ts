@@ -1,6 +1,7 @@
 /**
- * The protobuf wire format, just what Kubernetes messages use: varints (wire type 0) and
- * length-delimited fields (wire type 2); fixed32/fixed64 are only ever skipped.
+ * The protobuf wire format, just what Kubernetes messages use: varints (wire type 0),
+ * length-delimited fields (wire type 2), and the fixed64/fixed32 doubles and floats of
+ * apiextensions' JSONSchemaProps (wire types 1 and 5).
  *
  * The reader never trusts its input: every read is bounds-checked and every failure is a
  * {@link ProtobufDecodeError}, so a hostile body cannot crash or hang the server.
@@ -88,6 +89,18 @@ export class Reader {
     return utf8.decode(b);
   }
 
+  /** A fixed64 payload as a little-endian double. */
+  double(): number {
+    const at = this.advance(8);
+    return new DataView(this.buf.buffer, this.buf.byteOffset + at, 8).getFloat64(0, true);
+  }
+
+  /** A fixed32 payload as a little-endian float. */
+  float(): number {
+    const at = this.advance(4);
+    return new DataView(this.buf.buffer, this.buf.byteOffset + at, 4).getFloat32(0, true);
+  }
+
   /** Skips a field of an unknown number, as proto2 parsers do. Groups (3, 4) are refused. */
   skip(wireType: number): void {
     switch (wireType) {
@@ -108,9 +121,12 @@ export class Reader {
     }
   }
 
-  private advance(n: number): void {
+  /** Moves past `n` bytes and returns where they start. */
+  private advance(n: number): number {
     if (n > this.buf.length - this.pos) throw new ProtobufDecodeError('unexpected end of data');
+    const at = this.pos;
     this.pos += n;
+    return at;
   }
 }
 
@@ -146,6 +162,22 @@ export class Writer {
       v >>= 7n;
     }
     this.buf[this.len++] = Number(v);
+    return this;
+  }
+
+  /** A little-endian double (fixed64 payload). */
+  double(value: number): this {
+    this.reserve(8);
+    new DataView(this.buf.buffer, this.buf.byteOffset + this.len, 8).setFloat64(0, value, true);
+    this.len += 8;
+    return this;
+  }
+
+  /** A little-endian float (fixed32 payload). */
+  float(value: number): this {
+    this.reserve(4);
+    new DataView(this.buf.buffer, this.buf.byteOffset + this.len, 4).setFloat32(0, value, true);
+    this.len += 4;
     return this;
   }
 
