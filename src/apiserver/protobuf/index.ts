@@ -9,7 +9,8 @@
  * `create token`, the DeleteOptions of `drain`) this way. skiff decodes such bodies into the JSON
  * form the rest of the server works with, and can encode the same kinds (and Status) back.
  * The kinds are those skiff serves, their subresource kinds (Scale, Binding, Eviction,
- * TokenRequest), their lists, Status, DeleteOptions and PartialObjectMetadata (see schema.ts).
+ * TokenRequest), their lists, Status, DeleteOptions, PartialObjectMetadata, and the Ingress and
+ * HorizontalPodAutoscaler kubectl also sends this way (see gen/build.ts ROOT_KINDS).
  */
 import { decodeMessage, encodeMessage } from './codec.ts';
 import { ProtobufDecodeError, UnsupportedProtobufKindError } from './errors.ts';
