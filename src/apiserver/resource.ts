@@ -91,6 +91,8 @@ export interface ResourceDef {
   readonly custom?: boolean;
   /** A custom resource version's openAPIV3Schema (for the OpenAPI documents). */
   readonly schema?: unknown;
+  /** Paths of fields its schema does not declare (custom resources; built-ins use the bundled schemas). */
+  readonly unknownFields?: (obj: unknown) => string[];
 }
 
 export const ALL_VERBS = [

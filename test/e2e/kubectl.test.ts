@@ -228,6 +228,21 @@ spec:
       assert.equal(await ok(['get', 'cm', 'app-config', '-o', 'jsonpath={.data.extra}']), 'edited');
     });
 
+    it('field validation: unknown fields are refused by default and warned about with --validate=warn', async () => {
+      const pod =
+        'apiVersion: v1\nkind: Pod\nmetadata:\n  name: typo\nspec:\n  containers:\n  - name: c\n    image: busybox\n    imagePullPolcy: Always\n';
+      const strict = await k(['apply', '-f', '-'], pod);
+      assert.notEqual(strict.code, 0);
+      assert.match(
+        strict.stderr,
+        /strict decoding error: unknown field "spec.containers\[0\].imagePullPolcy"/,
+      );
+      const warn = await k(['apply', '--validate=warn', '-f', '-'], pod);
+      assert.equal(warn.code, 0, warn.stderr);
+      assert.match(warn.stderr, /Warning: unknown field "spec.containers\[0\].imagePullPolcy"/);
+      await ok(['delete', 'pod', 'typo', '--wait=false']);
+    });
+
     it('rejects invalid objects with the field errors', async () => {
       const r = await k(
         ['apply', '-f', '-'],

@@ -110,6 +110,7 @@ export function customResourceDef(crd: Crd, version: CrdVersion, tools: CrdTools
     printer: tools.printer(version.additionalPrinterColumns),
     custom: true,
     schema,
+    unknownFields: (obj) => (compiled ? compiled.prune(structuredClone(obj)) : []),
   };
 }
 

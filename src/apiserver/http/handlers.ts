@@ -8,6 +8,7 @@ import type { Clock } from '../../util/clock.ts';
 import type { Logger } from '../../util/log.ts';
 import type { Catalog } from '../catalog.ts';
 import { clone, isPlainObject, type KubeObject, rfc3339 } from '../object.ts';
+import { unknownBuiltinFields } from '../openapi/unknown.ts';
 import { type DeleteOptions, parseResourceVersion, type Registry } from '../registry/registry.ts';
 import { apiVersionOf, type ResourceDef, storagePrefix } from '../resource.ts';
 import {
@@ -77,7 +78,37 @@ function dryRun(query: URLSearchParams): boolean {
   return values.length > 0;
 }
 
-function fieldValidation(query: URLSearchParams): 'Strict' | 'Warn' | 'Ignore' {
+type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
+
+/**
+ * Applies fieldValidation to an object about to be written: unknown fields are refused (Strict, 400
+ * with Kubernetes' strict decoding message), reported as warnings (Warn) or ignored.
+ */
+function checkFields(def: ResourceDef, obj: unknown, mode: FieldValidation, warnings: string[]): void {
+  if (mode === 'Ignore') return;
+  const unknown = def.unknownFields
+    ? def.unknownFields(obj)
+    : (unknownBuiltinFields(def.group, def.version, def.kind, obj) ?? []);
+  if (unknown.length === 0) return;
+  const texts = unknown.map((f) => `unknown field "${f}"`);
+  if (mode === 'Strict') {
+    throw ApiError.badRequest(
+      `${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: strict decoding error: ${texts.join(', ')}`,
+    );
+  }
+  warnings.push(...texts);
+}
+
+/** Sets the Warning headers of a response (RFC 7234 warn-code 299), as kube-apiserver does. */
+function setWarnings(res: ServerResponse, warnings: string[]): void {
+  if (warnings.length === 0) return;
+  res.setHeader(
+    'Warning',
+    warnings.map((w) => `299 - ${JSON.stringify(w)}`),
+  );
+}
+
+function fieldValidation(query: URLSearchParams): FieldValidation {
   const v = query.get('fieldValidation') ?? 'Warn';
   if (v !== 'Strict' && v !== 'Warn' && v !== 'Ignore') {
     throw ApiError.badRequest(`fieldValidation must be one of "Ignore", "Warn", or "Strict", got "${v}"`);
@@ -321,15 +352,21 @@ export async function handleResource(
     }
     case 'create': {
       if (name) throw ApiError.methodNotAllowed(`POST is not supported on a named ${def.resource} object`);
-      fieldValidation(query);
+      const validation = fieldValidation(query);
       const body = await readObject(req, { apiVersion: apiVersionOf(def), kind: def.kind });
+      const warnings: string[] = [];
+      checkFields(def, body, validation, warnings);
       const created = await registry.create(def, ns, body, writeOpts);
+      setWarnings(res, warnings);
       return respondObject(deps, def, res, req, ctx, 201, created);
     }
     case 'update': {
       if (!name) throw ApiError.methodNotAllowed(`PUT requires the name of a ${def.resource} object`);
-      fieldValidation(query);
+      const validation = fieldValidation(query);
       const body = await readObject(req, { apiVersion: apiVersionOf(def), kind: def.kind });
+      const warnings: string[] = [];
+      if (sub !== 'scale') checkFields(def, body, validation, warnings);
+      setWarnings(res, warnings);
       if (sub === 'scale') {
         const result = await scaleSubresourceUpdate(registry, def, ns, name, body, {
           dryRun: dryRun(query),
@@ -345,7 +382,8 @@ export async function handleResource(
     }
     case 'patch': {
       if (!name) throw ApiError.methodNotAllowed(`PATCH requires the name of a ${def.resource} object`);
-      fieldValidation(query);
+      const validation = fieldValidation(query);
+      const warnings: string[] = [];
       const contentType = parseMediaType(req.headers['content-type'] ?? '').type;
       const isApply = contentType === APPLY_PATCH;
       const forceParam = query.get('force');
@@ -377,6 +415,8 @@ export async function handleResource(
       if (isApply) {
         const apiVersion = apiVersionOf(def);
         const applied = decodeApplyPatch(raw, { apiVersion, kind: def.kind, name, namespace: ns });
+        checkFields(def, applied, validation, warnings);
+        setWarnings(res, warnings);
         const subresource = sub;
         const { object, created } = await registry.patch(
           def,
@@ -409,10 +449,14 @@ export async function handleResource(
         name,
         (current) => {
           if (!current) throw ApiError.notFound({ group: def.group, resource: def.resource }, name);
-          return deps.patch(contentType, clone(current), raw, def);
+          const patched = deps.patch(contentType, clone(current), raw, def);
+          warnings.length = 0;
+          checkFields(def, patched, validation, warnings);
+          return patched;
         },
         { ...writeOpts, subresource: sub },
       );
+      setWarnings(res, warnings);
       return respondObject(deps, def, res, req, ctx, created ? 201 : 200, object);
     }
     case 'delete': {
