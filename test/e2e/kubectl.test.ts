@@ -218,6 +218,33 @@ spec:
       assert.equal(gen, '3', 'scale and the template change each bumped the generation');
     });
 
+    it('describe shows an object and its events', async () => {
+      const uid = await ok(['get', 'deploy', 'web', '-o', 'jsonpath={.metadata.uid}']);
+      const event = {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name: 'web.demo' },
+        involvedObject: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', namespace: 'default', uid },
+        reason: 'ScalingReplicaSet',
+        message: 'Scaled up replica set web-abc to 2',
+        type: 'Normal',
+        source: { component: 'deployment-controller' },
+        count: 1,
+        firstTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+        lastTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      };
+      await ok(['create', '-f', '-'], JSON.stringify(event));
+      const out = await ok(['describe', 'deployment', 'web']);
+      assert.match(out, /^Name:\s+web$/m);
+      assert.match(out, /^Replicas:\s+4 desired/m);
+      assert.match(
+        out,
+        /Normal\s+ScalingReplicaSet\s+\S+\s+deployment-controller\s+Scaled up replica set web-abc to 2/,
+      );
+      const events = await ok(['get', 'events', '--field-selector', 'involvedObject.name=web']);
+      assert.match(events, /ScalingReplicaSet/);
+    });
+
     it('edits with $EDITOR', async () => {
       const editor = `sh -c 'sed -i "s/extra: \\"1\\"/extra: \\"edited\\"/" "$1"' --`;
       const r = await cluster.kubectl(['edit', 'configmap', 'app-config'], {
