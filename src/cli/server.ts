@@ -69,6 +69,12 @@ export async function runServer(args: string[]): Promise<number> {
       '--datastore-endpoint (etcd) is not supported yet; omit it to use the embedded SQLite datastore',
     );
   }
+  // Handle SIGINT/SIGTERM from the start: a signal during start-up stops the server cleanly once the
+  // step in progress is done, instead of killing it half-way.
+  const stopped = new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
   const t0 = performance.now();
   const ms = () => Math.round(performance.now() - t0);
   mkdirSync(join(dataDir, 'db'), { recursive: true, mode: 0o700 });
@@ -115,14 +121,7 @@ export async function runServer(args: string[]): Promise<number> {
     `API server ready; try: bin/skiff kubectl --data-dir ${dataDir} get namespaces (control plane only: no scheduler, controllers or kubelet yet)`,
   );
 
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      log.info({ signal }, 'shutting down');
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  log.info({ signal: await stopped }, 'shutting down');
   await api.close();
   await store.close();
   log.info('stopped');
