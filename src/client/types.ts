@@ -79,12 +79,30 @@ export interface DeleteOptions {
  */
 export interface RestClient {
   get<T extends KubeObject = KubeObject>(ref: ResourceRef, namespace: string, name: string): Promise<T>;
-  list<T extends KubeObject = KubeObject>(ref: ResourceRef, namespace: string, opts?: ListOptions): Promise<ListResult<T>>;
+  list<T extends KubeObject = KubeObject>(
+    ref: ResourceRef,
+    namespace: string,
+    opts?: ListOptions,
+  ): Promise<ListResult<T>>;
   /** A watch stream; it ends when the server closes it (timeout) or `signal` aborts. */
-  watch<T extends KubeObject = KubeObject>(ref: ResourceRef, namespace: string, opts?: WatchOptions): AsyncIterable<WatchEvent<T>>;
-  create<T extends KubeObject = KubeObject>(ref: ResourceRef, namespace: string, obj: T, opts?: WriteOptions): Promise<T>;
+  watch<T extends KubeObject = KubeObject>(
+    ref: ResourceRef,
+    namespace: string,
+    opts?: WatchOptions,
+  ): AsyncIterable<WatchEvent<T>>;
+  create<T extends KubeObject = KubeObject>(
+    ref: ResourceRef,
+    namespace: string,
+    obj: T,
+    opts?: WriteOptions,
+  ): Promise<T>;
   /** PUT; `obj.metadata.resourceVersion` makes it conditional (409 Conflict when stale). */
-  update<T extends KubeObject = KubeObject>(ref: ResourceRef, namespace: string, obj: T, opts?: WriteOptions): Promise<T>;
+  update<T extends KubeObject = KubeObject>(
+    ref: ResourceRef,
+    namespace: string,
+    obj: T,
+    opts?: WriteOptions,
+  ): Promise<T>;
   patch<T extends KubeObject = KubeObject>(
     ref: ResourceRef,
     namespace: string,
@@ -96,7 +114,13 @@ export interface RestClient {
   /** Returns the object when the server returns one (deletion pending), else null. */
   delete(ref: ResourceRef, namespace: string, name: string, opts?: DeleteOptions): Promise<KubeObject | null>;
   /** POST to a subresource: pods/binding, pods/eviction, serviceaccounts/token. */
-  createSubresource<T = unknown>(ref: ResourceRef, namespace: string, name: string, subresource: string, body: unknown): Promise<T>;
+  createSubresource<T = unknown>(
+    ref: ResourceRef,
+    namespace: string,
+    name: string,
+    subresource: string,
+    body: unknown,
+  ): Promise<T>;
 }
 
 /** Receives an informer's changes, in order. Handlers must not modify the objects. */

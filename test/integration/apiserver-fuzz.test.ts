@@ -166,7 +166,7 @@ const QUERIES = [
   '?dryRun=All',
   '?dryRun=Bogus',
   '?fieldValidation=Nope',
-  '?fieldManager=' + 'x'.repeat(200),
+  `?fieldManager=${'x'.repeat(200)}`,
   '?gracePeriodSeconds=-5',
   '?propagationPolicy=Sideways',
 ];

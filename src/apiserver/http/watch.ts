@@ -9,7 +9,7 @@ import { parseResourceVersion } from '../registry/registry.ts';
 import { apiVersionOf, type ResourceDef } from '../resource.ts';
 import { type HandlerDeps, keyPrefix, type RequestContext, render } from './handlers.ts';
 import { negotiate } from './negotiate.ts';
-import { contentTypeOf, encode } from './respond.ts';
+import { contentTypeOf } from './respond.ts';
 import { buildFilter } from './selectors.ts';
 
 /** Kubernetes spreads watch lifetimes between minRequestTimeout and twice that (30–60 min). */

@@ -43,7 +43,7 @@ function walk(value: unknown, schema: Schema | undefined, path: string, out: str
   )
     return;
   if (Array.isArray(value)) {
-    if (s.items) value.forEach((v, i) => walk(v, s.items, `${path}[${i}]`, out, depth + 1));
+    if (s.items) for (const [i, v] of value.entries()) walk(v, s.items, `${path}[${i}]`, out, depth + 1);
     return;
   }
   if (typeof value !== 'object' || value === null) return;
