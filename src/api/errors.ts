@@ -109,7 +109,7 @@ export class ApiError extends Error {
     const what = name ? `${qualified(gr)} "${name}"` : qualified(gr);
     return new ApiError(403, 'Forbidden', `${what} is forbidden: ${reason}`, {
       name: name || undefined,
-      group: gr.group,
+      group: gr.group || undefined,
       kind: gr.resource,
     });
   }
@@ -117,7 +117,7 @@ export class ApiError extends Error {
   static notFound(gr: GroupResource, name: string): ApiError {
     return new ApiError(404, 'NotFound', `${qualified(gr)} "${name}" not found`, {
       name,
-      group: gr.group,
+      group: gr.group || undefined,
       kind: gr.resource,
     });
   }
@@ -130,7 +130,7 @@ export class ApiError extends Error {
   static alreadyExists(gr: GroupResource, name: string): ApiError {
     return new ApiError(409, 'AlreadyExists', `${qualified(gr)} "${name}" already exists`, {
       name,
-      group: gr.group,
+      group: gr.group || undefined,
       kind: gr.resource,
     });
   }
@@ -140,7 +140,7 @@ export class ApiError extends Error {
       409,
       'Conflict',
       `Operation cannot be fulfilled on ${qualified(gr)} "${name}": ${reason}`,
-      { name, group: gr.group, kind: gr.resource },
+      { name, group: gr.group || undefined, kind: gr.resource },
     );
   }
 
@@ -154,7 +154,7 @@ export class ApiError extends Error {
       `${kind}${group ? `.${group}` : ''} "${name}" is invalid: ${summary}`,
       {
         name,
-        group,
+        group: group || undefined,
         kind,
         causes: errors.map((e) => ({ reason: e.type, message: e.detailMessage(), field: e.field })),
       },

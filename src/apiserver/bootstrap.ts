@@ -32,7 +32,16 @@ export async function bootstrapCluster(
     }
   }
   const services = catalog.get('', 'v1', 'services');
-  if (kubernetesService && services) {
+  const exists = async () => {
+    try {
+      await registry.get(services!, 'default', 'kubernetes');
+      return true;
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 404) return false;
+      throw err;
+    }
+  };
+  if (kubernetesService && services && !(await exists())) {
     try {
       await registry.create(
         services,

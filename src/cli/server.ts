@@ -85,42 +85,49 @@ export async function runServer(args: string[]): Promise<number> {
   });
   log.info({ dataDir, revision: store.stats().revision, ms: ms() }, 'datastore opened');
 
-  const sans = values['tls-san'];
-  const pki = await ensurePki(dataDir, {
-    hostnames: sans.filter((s) => !/^[\d.:]+$/.test(s)),
-    ips: sans.filter((s) => /^[\d.:]+$/.test(s)),
-  });
-  if (pki.issued.length) log.info({ issued: pki.issued, ms: ms() }, 'certificates issued');
+  let api: ReturnType<typeof createApiServer> | undefined;
+  try {
+    const sans = values['tls-san'];
+    const pki = await ensurePki(dataDir, {
+      hostnames: sans.filter((s) => !/^[\d.:]+$/.test(s)),
+      ips: sans.filter((s) => /^[\d.:]+$/.test(s)),
+    });
+    if (pki.issued.length) log.info({ issued: pki.issued, ms: ms() }, 'certificates issued');
 
-  const api = createApiServer({
-    store,
-    tls: { cert: pki.serving.cert, key: pki.serving.key, ca: pki.ca.cert },
-    host: values['bind-address'],
-    port,
-    logger: log,
-    serviceCidr: values['service-cidr'],
-    // The API server reaches kubelets with the admin identity for now (k3s issues a dedicated one).
-    kubeletClient: { cert: pki.admin.cert, key: pki.admin.key, ca: pki.ca.cert },
-    eventTtlSeconds: parseDuration(values['event-ttl'], '--event-ttl'),
-  });
-  const bound = await api.listen();
-  await bootstrapCluster(api.registry, api.catalog, {
-    clusterIp: api.allocator.apiServerIp,
-    targetPort: bound,
-  });
-  api.setReady(true);
-  const host =
-    values['bind-address'] === '0.0.0.0' || values['bind-address'] === '::'
-      ? '127.0.0.1'
-      : values['bind-address'];
-  const server = `https://${host.includes(':') ? `[${host}]` : host}:${bound}`;
-  const kubeconfig = join(dataDir, 'kubeconfig.yaml');
-  writeKubeconfig(kubeconfig, { server, ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key });
-  log.info(
-    { server, kubeconfig, ms: ms() },
-    `API server ready; try: bin/skiff kubectl --data-dir ${dataDir} get namespaces (control plane only: no scheduler, controllers or kubelet yet)`,
-  );
-
+    api = createApiServer({
+      store,
+      tls: { cert: pki.serving.cert, key: pki.serving.key, ca: pki.ca.cert },
+      host: values['bind-address'],
+      port,
+      logger: log,
+      serviceCidr: values['service-cidr'],
+      // The API server reaches kubelets with the admin identity for now (k3s issues a dedicated one).
+      kubeletClient: { cert: pki.admin.cert, key: pki.admin.key, ca: pki.ca.cert },
+      eventTtlSeconds: parseDuration(values['event-ttl'], '--event-ttl'),
+    });
+    const bound = await api.listen();
+    await bootstrapCluster(api.registry, api.catalog, {
+      clusterIp: api.allocator.apiServerIp,
+      targetPort: bound,
+    });
+    api.setReady(true);
+    const host =
+      values['bind-address'] === '0.0.0.0' || values['bind-address'] === '::'
+        ? '127.0.0.1'
+        : values['bind-address'];
+    const server = `https://${host.includes(':') ? `[${host}]` : host}:${bound}`;
+    const kubeconfig = join(dataDir, 'kubeconfig.yaml');
+    writeKubeconfig(kubeconfig, { server, ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key });
+    log.info(
+      { server, kubeconfig, ms: ms() },
+      `API server ready; try: bin/skiff kubectl --data-dir ${dataDir} get namespaces (control plane only: no scheduler, controllers or kubelet yet)`,
+    );
+  } catch (err) {
+    // Start-up failed half-way: release the port and the datastore so the process can exit.
+    await api?.close().catch(() => {});
+    await store.close();
+    throw err;
+  }
   log.info({ signal: await stopped }, 'shutting down');
   await api.close();
   await store.close();

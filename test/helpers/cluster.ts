@@ -45,7 +45,13 @@ export class TestCluster {
       env: { ...process.env, SKIFF_LOG_LEVEL: process.env.SKIFF_LOG_LEVEL ?? 'info' },
     });
     const cluster = new TestCluster(dir, child);
-    await cluster.#waitReady();
+    try {
+      await cluster.#waitReady();
+    } catch (err) {
+      // A server that never became ready must not outlive the test (nothing else holds its handle).
+      await cluster.kill();
+      throw err;
+    }
     return cluster;
   }
 

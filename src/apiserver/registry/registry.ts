@@ -365,7 +365,12 @@ export class Registry {
       await this.#hooksFor(def)?.beforeCreate?.(obj, true);
       return obj;
     }
-    const undo = await this.#hooksFor(def)?.beforeCreate?.(obj, false);
+    const hooks = this.#hooksFor(def);
+    // A name that is taken is a 409 before anything is reserved for the new object.
+    if (hooks?.beforeCreate && (await this.#read(def, namespace, name))) {
+      throw ApiError.alreadyExists(this.#gr(def), name);
+    }
+    const undo = await hooks?.beforeCreate?.(obj, false);
     try {
       const kv = await this.#store.create(
         storageKey(def, namespace, name),
