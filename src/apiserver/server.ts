@@ -90,6 +90,7 @@ export class ApiServer {
   readonly openapi: OpenApiService;
   readonly #crds: CrdManager;
   readonly #stop = new AbortController();
+  #unsubscribeCatalog: (() => void) | null = null;
   readonly #opts: ApiServerOptions;
   readonly #log: Logger;
   readonly #clock: Clock;
@@ -190,6 +191,12 @@ export class ApiServer {
     this.#server = server;
     // Serve the custom resources of the CRDs already stored before answering for them.
     await this.#crds.start(this.#stop.signal);
+    // Start every resource's watch cache now, as kube-apiserver does, so a watch from a
+    // resourceVersion read before its first watch still finds the events after it.
+    for (const def of this.catalog.all()) this.caches.for(def);
+    this.#unsubscribeCatalog = this.catalog.onChange(() => {
+      for (const def of this.catalog.all()) this.caches.for(def);
+    });
     return (server.address() as AddressInfo).port;
   }
 
@@ -201,6 +208,7 @@ export class ApiServer {
   /** Stops accepting connections, ends open watches and waits for the server to close. */
   async close(): Promise<void> {
     this.#stop.abort();
+    this.#unsubscribeCatalog?.();
     this.caches.stop();
     const server = this.#server;
     if (!server) return;

@@ -39,7 +39,8 @@ export async function serveWatch(
   if (timeoutParam !== null && timeoutParam !== '') {
     if (!/^\d+$/.test(timeoutParam))
       throw ApiError.badRequest(`invalid value for timeoutSeconds: "${timeoutParam}"`);
-    timeoutS = Number(timeoutParam);
+    // 0 means "the server's default", as in Kubernetes.
+    if (Number(timeoutParam) > 0) timeoutS = Number(timeoutParam);
   }
   const sendInitialEvents = boolParam(query, 'sendInitialEvents') ?? false;
   const allowBookmarks = boolParam(query, 'allowWatchBookmarks') ?? false;
