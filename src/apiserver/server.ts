@@ -70,6 +70,9 @@ export interface ApiServerOptions {
   serviceCidr?: string;
   /** How long Events live, in seconds. Default 3600. */
   eventTtlSeconds?: number;
+  /** Seconds of the not-ready / unreachable tolerations every pod gets (default 300 each). */
+  defaultNotReadyTolerationSeconds?: number;
+  defaultUnreachableTolerationSeconds?: number;
   /** Client certificate for reaching kubelets, and the CA their serving certificates chain to. */
   kubeletClient?: KubeletClientConfig;
 }
@@ -130,7 +133,12 @@ export class ApiServer {
       logger: this.#log,
       hooks: new Map([['/services', serviceHooks(this.allocator)]]),
     });
-    for (const def of builtinResources({ eventTtlSeconds: opts.eventTtlSeconds })) this.catalog.add(def);
+    const builtins = builtinResources({
+      eventTtlSeconds: opts.eventTtlSeconds,
+      defaultNotReadyTolerationSeconds: opts.defaultNotReadyTolerationSeconds,
+      defaultUnreachableTolerationSeconds: opts.defaultUnreachableTolerationSeconds,
+    });
+    for (const def of builtins) this.catalog.add(def);
     this.#crds = new CrdManager({
       registry: this.registry,
       catalog: this.catalog,

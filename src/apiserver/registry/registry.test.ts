@@ -363,4 +363,32 @@ describe('Registry', () => {
     await new Promise((r) => setImmediate(r));
     assert.equal((await apiError(registry.get(events, 'default', 'e1'))).code, 404);
   });
+
+  it('pods get the default not-ready and unreachable tolerations unless they tolerate those taints', async () => {
+    const { registry, def } = await setup();
+    const pods = def('', 'pods');
+    const plain = await registry.create(pods, 'default', {
+      metadata: { name: 'a' },
+      spec: { containers: [{ name: 'c', image: 'x' }] },
+    });
+    assert.deepEqual((plain.spec as { tolerations: unknown[] }).tolerations, [
+      {
+        key: 'node.kubernetes.io/not-ready',
+        operator: 'Exists',
+        effect: 'NoExecute',
+        tolerationSeconds: 300,
+      },
+      {
+        key: 'node.kubernetes.io/unreachable',
+        operator: 'Exists',
+        effect: 'NoExecute',
+        tolerationSeconds: 300,
+      },
+    ]);
+    const all = await registry.create(pods, 'default', {
+      metadata: { name: 'b' },
+      spec: { containers: [{ name: 'c', image: 'x' }], tolerations: [{ operator: 'Exists' }] },
+    });
+    assert.deepEqual((all.spec as { tolerations: unknown[] }).tolerations, [{ operator: 'Exists' }]);
+  });
 });

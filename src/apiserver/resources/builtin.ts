@@ -77,6 +77,46 @@ const replicasScale = {
 export interface BuiltinOptions {
   /** How long Events live after their last write, in seconds (kube-apiserver --event-ttl, 1h). */
   eventTtlSeconds?: number;
+  /** Tolerations every pod gets unless it has its own (DefaultTolerationSeconds admission; 300 s). */
+  defaultNotReadyTolerationSeconds?: number;
+  defaultUnreachableTolerationSeconds?: number;
+}
+
+/**
+ * The DefaultTolerationSeconds admission plugin: a pod that does not tolerate the not-ready and
+ * unreachable NoExecute taints gets tolerations for them, so its pods stay put that long when its
+ * node goes away before they are evicted.
+ */
+export function addDefaultTolerations(
+  pod: KubeObject,
+  notReadySeconds: number,
+  unreachableSeconds: number,
+): void {
+  const spec = (pod.spec ?? {}) as Obj;
+  const tolerations = (Array.isArray(spec.tolerations) ? spec.tolerations : []) as Obj[];
+  const tolerates = (key: string) =>
+    tolerations.some((t) => (t.key === key || !t.key) && (t.effect === 'NoExecute' || !t.effect));
+  const add: Obj[] = [];
+  if (!tolerates('node.kubernetes.io/not-ready')) {
+    add.push({
+      key: 'node.kubernetes.io/not-ready',
+      operator: 'Exists',
+      effect: 'NoExecute',
+      tolerationSeconds: notReadySeconds,
+    });
+  }
+  if (!tolerates('node.kubernetes.io/unreachable')) {
+    add.push({
+      key: 'node.kubernetes.io/unreachable',
+      operator: 'Exists',
+      effect: 'NoExecute',
+      tolerationSeconds: unreachableSeconds,
+    });
+  }
+  if (add.length > 0) {
+    spec.tolerations = [...tolerations, ...add];
+    pod.spec = spec;
+  }
 }
 
 /**
@@ -153,6 +193,11 @@ function declaredResources(opts: BuiltinOptions): ResourceDef[] {
         generation: false,
         prepareForCreate(obj) {
           obj.status = { phase: 'Pending' };
+          addDefaultTolerations(
+            obj,
+            opts.defaultNotReadyTolerationSeconds ?? 300,
+            opts.defaultUnreachableTolerationSeconds ?? 300,
+          );
         },
         fieldValues: fieldsFrom(podFields),
         gracePeriod(obj, requested) {
