@@ -94,6 +94,7 @@ export class ApiServer {
   readonly #crds: CrdManager;
   readonly #stop = new AbortController();
   #unsubscribeCatalog: (() => void) | null = null;
+  readonly #certUsers = new WeakMap<object, UserInfo | null>();
   readonly #opts: ApiServerOptions;
   readonly #log: Logger;
   readonly #clock: Clock;
@@ -228,8 +229,15 @@ export class ApiServer {
   }
 
   async #authenticate(req: IncomingMessage): Promise<UserInfo | null> {
-    const cert = verifyClientCert(req.socket as TLSSocket);
-    if (cert) return { name: cert.user, groups: cert.groups };
+    // A TLS connection's client certificate does not change: check it once per connection.
+    const socket = req.socket as TLSSocket;
+    let cert = this.#certUsers.get(socket);
+    if (cert === undefined) {
+      const id = verifyClientCert(socket);
+      cert = id ? { name: id.user, groups: id.groups } : null;
+      this.#certUsers.set(socket, cert);
+    }
+    if (cert) return cert;
     const auth = req.headers.authorization;
     if (auth?.startsWith('Bearer ') && this.#opts.tokens) {
       return this.#opts.tokens(auth.slice('Bearer '.length).trim());

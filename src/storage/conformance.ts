@@ -420,6 +420,20 @@ export function runStoreConformance(name: string, harness: StoreHarness): void {
         assert.deepEqual(events, [{ type: 'progress', revision: 2 }]);
       }));
 
+    it('requestProgress makes an idle watch report the current revision at once', () =>
+      withStore(async (s) => {
+        if (!s.requestProgress) return;
+        await s.create('/elsewhere/a', enc('1'));
+        const ac = new AbortController();
+        const got = collect(s.watch('/quiet/', { signal: ac.signal }), (e) => e.type === 'progress');
+        await new Promise((r) => setImmediate(r));
+        await s.create('/elsewhere/b', enc('1'));
+        s.requestProgress();
+        const events = await within(got, 5000, 'requested progress');
+        ac.abort();
+        assert.deepEqual(events, [{ type: 'progress', revision: 2 }]);
+      }));
+
     it('aborting a watch ends its iterator; closing the store ends every watch and refuses further calls', () =>
       withStore(async (s, opened) => {
         const ac = new AbortController();

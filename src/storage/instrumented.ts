@@ -28,6 +28,7 @@ export function instrumentStore(store: Store, observe: Observe): Store {
     count: timed('count', (prefix: string) => store.count(prefix)),
     watch: (prefix: string, options: WatchOptions): AsyncIterable<WatchEvent> => store.watch(prefix, options),
     compact: timed('compact', (revision: number) => store.compact(revision)),
+    requestProgress: () => store.requestProgress?.(),
     stats: () => store.stats(),
     close: () => store.close(),
   };

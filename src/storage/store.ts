@@ -177,6 +177,12 @@ export interface Store {
    */
   compact(revision: number): Promise<void>;
 
+  /**
+   * Asks every watch that has delivered all its events to send a progress event with the current
+   * revision now, instead of at its next interval (etcd's RequestProgress). Optional.
+   */
+  requestProgress?(): void;
+
   stats(): StoreStats;
 
   /** Finishes pending writes, ends all watches (their iterators finish) and releases resources.

@@ -43,6 +43,7 @@ class Watcher {
   live: boolean;
   queue: ChangeEvent[] = [];
   closed = false;
+  progressRequested = false;
   wake: (() => void) | null = null;
   readonly prefix: string;
 
@@ -100,6 +101,14 @@ export class WatchHub {
         added = true;
       }
       if (added) w.notify();
+    }
+  }
+
+  /** Makes every live watch with nothing queued report progress now (see Store.requestProgress). */
+  requestProgress(): void {
+    for (const w of this.#watchers) {
+      w.progressRequested = true;
+      w.notify();
     }
   }
 
@@ -180,7 +189,8 @@ export class WatchHub {
           armProgress();
           continue;
         }
-        if (progress.due) {
+        if (progress.due || w.progressRequested) {
+          w.progressRequested = false;
           // Live with an empty queue: every matching event up to the current revision was delivered.
           armProgress();
           yield { type: 'progress', revision: this.#source.headRevision() };

@@ -391,4 +391,33 @@ describe('Registry', () => {
     });
     assert.deepEqual((all.spec as { tolerations: unknown[] }).tolerations, [{ operator: 'Exists' }]);
   });
+
+  it('a terminating namespace stays until its spec.finalizers are cleared through finalize', async () => {
+    const { registry, def } = await setup();
+    const nss = def('', 'namespaces');
+    await registry.create(nss, '', { metadata: { name: 'going' } });
+    await registry.delete(nss, '', 'going');
+    const ns = await registry.get(nss, '', 'going');
+    const labelled = await registry.update(nss, '', 'going', {
+      ...ns,
+      metadata: { ...ns.metadata, labels: { x: 'y' } },
+    });
+    await registry.update(
+      nss,
+      '',
+      'going',
+      { ...labelled.object, status: { phase: 'Terminating', conditions: [] } },
+      { subresource: 'status' },
+    );
+    const still = await registry.get(nss, '', 'going');
+    assert.equal((still.status as { phase: string }).phase, 'Terminating');
+    await registry.update(
+      nss,
+      '',
+      'going',
+      { ...still, spec: { finalizers: [] } },
+      { subresource: 'finalize' },
+    );
+    assert.equal((await apiError(registry.get(nss, '', 'going'))).code, 404);
+  });
 });

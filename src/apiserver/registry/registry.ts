@@ -469,8 +469,13 @@ export class Registry {
       // A server-side apply may change only who owns which field: that is a change too.
       if (sameObject(next, old, opts.apply)) return { object: old, created: false };
       this.#manageFields(def, old, next, opts, ctx);
-      // Removing the last finalizer of an object being deleted deletes it.
-      if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0) {
+      // Removing the last finalizer of an object being deleted deletes it — unless the kind still
+      // defers its deletion (a namespace whose spec.finalizers are not yet cleared).
+      if (
+        next.metadata.deletionTimestamp &&
+        (next.metadata.finalizers ?? []).length === 0 &&
+        !(def.strategy.deferDelete?.(clone(next), ctx.now) ?? false)
+      ) {
         if (opts.dryRun) return { object: next, created: false };
         try {
           const res = await this.#store.delete(key, { expectedModRevision: kv.modRevision });

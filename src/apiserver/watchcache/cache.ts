@@ -207,6 +207,9 @@ export class ResourceCache {
   async waitFor(revision: number, timeoutMs = 3000): Promise<void> {
     await this.#ready;
     if (this.#revision >= revision) return;
+    // Writes to other resources move the store's revision without an event here: ask the store to
+    // confirm (with a progress event) that nothing more is coming below it.
+    this.#o.store.requestProgress?.();
     await new Promise<void>((resolve, reject) => {
       const waiter = { revision, resolve: () => {} };
       const timer = setTimeout(() => {

@@ -261,6 +261,10 @@ export class MemoryStore implements Store, HistorySource {
     this.backend.compactRevision = revision;
   }
 
+  requestProgress(): void {
+    this.#hub.requestProgress();
+  }
+
   stats(): StoreStats {
     return {
       revision: this.backend.revision,

@@ -1,6 +1,6 @@
 /**
  * Keeps the WAL bounded without stalling writers. The writing connection has automatic checkpoints
- * off; when the WAL has grown past a threshold, a worker thread (checkpoint-worker.ts) copies it into
+ * off; when the WAL has grown past a threshold, a worker thread copies it into
  * the database from its own connection, then the writing connection checkpoints the few frames
  * appended meanwhile — SQLite restarts a WAL only once it is checkpointed to its end, which a
  * checkpointer racing a busy writer never reaches alone. If the worker fails, the writing connection
@@ -9,6 +9,31 @@
 import { statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../util/log.ts';
+
+/**
+ * The worker: checkpoints the WAL from its own connection when asked, so copying WAL pages into the
+ * database file and syncing it never block the event loop that serves writes. PASSIVE checkpoints
+ * take no lock that writers wait on.
+ */
+const WORKER_SOURCE = `
+const { DatabaseSync } = require('node:sqlite');
+const { parentPort, workerData } = require('node:worker_threads');
+const db = new DatabaseSync(workerData.path, { timeout: 0 });
+const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
+parentPort.on('message', (msg) => {
+  if (msg === 'checkpoint') {
+    try {
+      const r = checkpoint.get();
+      parentPort.postMessage({ type: 'done', log: r ? r.log : 0, checkpointed: r ? r.checkpointed : 0 });
+    } catch (err) {
+      parentPort.postMessage({ type: 'error', message: String(err && err.message) });
+    }
+  } else if (msg === 'stop') {
+    db.close();
+    parentPort.close();
+  }
+});
+`;
 
 export interface CheckpointerOptions {
   path: string;
@@ -30,6 +55,7 @@ export class Checkpointer {
   #inFlight: ((ok: boolean) => void) | null = null;
   #stopped = false;
   #failed = false;
+  #exited = false;
   /** Completed checkpoints. */
   checkpoints = 0;
 
@@ -39,6 +65,12 @@ export class Checkpointer {
       workerData: { path: opts.path },
     });
     this.#worker.unref();
+    this.#worker.once('exit', () => {
+      this.#exited = true;
+      const pending = this.#inFlight;
+      this.#inFlight = null;
+      pending?.(false);
+    });
     this.#worker.on('message', (msg: { type: string; message?: string }) => {
       if (msg.type === 'error') opts.log.debug({ err: msg.message }, 'WAL checkpoint failed; will retry');
       const done = this.#inFlight;
@@ -81,6 +113,7 @@ export class Checkpointer {
     this.#stopped = true;
     clearInterval(this.#timer);
     this.#inFlight?.(false);
+    if (this.#exited) return;
     const exited = new Promise<void>((resolve) => this.#worker.once('exit', () => resolve()));
     this.#worker.postMessage('stop');
     const timer = setTimeout(() => void this.#worker.terminate(), 2000);

@@ -355,6 +355,10 @@ export class SqliteStore implements Store, HistorySource {
     return this.#hub.watch(prefix, options);
   }
 
+  requestProgress(): void {
+    this.#hub.requestProgress();
+  }
+
   stats(): StoreStats {
     return {
       revision: this.#rev,
