@@ -1,0 +1,202 @@
+/**
+ * NodeInfo: a node with the pods on it and what they add up to (framework.NodeInfo): requested and
+ * allocatable resources (pod count and extended resources included), host ports in use, and the
+ * images the node holds. The cache owns one per node and bumps `generation` on every change; the
+ * snapshot holds copies.
+ */
+import { type Node, nodeName, type Pod, podKey } from '../types.ts';
+import { type PodInfo, podInfoOf } from './podinfo.ts';
+import {
+  addAmounts,
+  addResource,
+  cloneResource,
+  emptyResource,
+  type Resource,
+  toAmounts,
+} from './resource.ts';
+
+let generation = 0;
+
+/** A process-wide, strictly increasing generation number. */
+export function nextGeneration(): number {
+  return ++generation;
+}
+
+/** What ImageLocality needs to know of an image on a node. Shared by every node holding it. */
+export interface ImageStateSummary {
+  size: number;
+  /** How many nodes hold the image. */
+  numNodes: number;
+}
+
+export const DEFAULT_BIND_ALL_HOST_IP = '0.0.0.0';
+
+/** Host ports in use: hostIP → set of `protocol/port` (framework.HostPortInfo). */
+export class HostPortInfo {
+  readonly #byIP = new Map<string, Set<string>>();
+
+  add(ip: string | undefined, protocol: string | undefined, port: number): void {
+    const key = `${protocol || 'TCP'}/${port}`;
+    const addr = ip || DEFAULT_BIND_ALL_HOST_IP;
+    let set = this.#byIP.get(addr);
+    if (!set) {
+      set = new Set();
+      this.#byIP.set(addr, set);
+    }
+    set.add(key);
+  }
+
+  remove(ip: string | undefined, protocol: string | undefined, port: number): void {
+    const addr = ip || DEFAULT_BIND_ALL_HOST_IP;
+    const set = this.#byIP.get(addr);
+    if (!set) return;
+    set.delete(`${protocol || 'TCP'}/${port}`);
+    if (set.size === 0) this.#byIP.delete(addr);
+  }
+
+  /** Whether ip/protocol/port clashes with a port in use; 0.0.0.0 clashes with every address. */
+  checkConflict(ip: string | undefined, protocol: string | undefined, port: number): boolean {
+    if (port <= 0) return false;
+    const key = `${protocol || 'TCP'}/${port}`;
+    const addr = ip || DEFAULT_BIND_ALL_HOST_IP;
+    if (addr === DEFAULT_BIND_ALL_HOST_IP) {
+      for (const set of this.#byIP.values()) if (set.has(key)) return true;
+      return false;
+    }
+    return (
+      (this.#byIP.get(addr)?.has(key) ?? false) ||
+      (this.#byIP.get(DEFAULT_BIND_ALL_HOST_IP)?.has(key) ?? false)
+    );
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const s of this.#byIP.values()) n += s.size;
+    return n;
+  }
+
+  clone(): HostPortInfo {
+    const c = new HostPortInfo();
+    for (const [ip, set] of this.#byIP) c.#byIP.set(ip, new Set(set));
+    return c;
+  }
+}
+
+/** The host ports a pod asks for: containers and init containers with hostPort > 0. */
+export function podHostPorts(pod: Pod): { hostIP?: string; protocol?: string; hostPort: number }[] {
+  const out: { hostIP?: string; protocol?: string; hostPort: number }[] = [];
+  const spec = pod.spec ?? {};
+  for (const list of [spec.containers, spec.initContainers]) {
+    for (const c of list ?? []) {
+      for (const p of c.ports ?? []) {
+        if (p.hostPort && p.hostPort > 0)
+          out.push({ hostIP: p.hostIP, protocol: p.protocol, hostPort: p.hostPort });
+      }
+    }
+  }
+  return out;
+}
+
+export class NodeInfo {
+  node: Node | null = null;
+  pods: PodInfo[] = [];
+  /** Pods with any (anti-)affinity term, required or preferred. */
+  podsWithAffinity: PodInfo[] = [];
+  podsWithRequiredAntiAffinity: PodInfo[] = [];
+  usedPorts = new HostPortInfo();
+  /** The sum of the pods' requests. */
+  requested: Resource = emptyResource();
+  /** The sum with the non-zero defaults for pods that request no cpu/memory (for scoring). */
+  nonZeroRequested: Resource = emptyResource();
+  allocatable: Resource = emptyResource();
+  /** Images on the node by every name they are known by. */
+  imageStates = new Map<string, ImageStateSummary>();
+  generation = nextGeneration();
+
+  constructor(...pods: Pod[]) {
+    for (const p of pods) this.addPod(p);
+  }
+
+  /** The node's name ('' without a node). */
+  name = '';
+
+  setNode(node: Node): void {
+    this.node = node;
+    this.name = nodeName(node);
+    this.allocatable = addAmounts(emptyResource(), toAmounts(node.status?.allocatable));
+    this.generation = nextGeneration();
+  }
+
+  removeNode(): void {
+    this.node = null;
+    this.name = '';
+    this.generation = nextGeneration();
+  }
+
+  addPod(pod: Pod): void {
+    this.addPodInfo(podInfoOf(pod));
+  }
+
+  addPodInfo(pi: PodInfo): void {
+    this.pods.push(pi);
+    if (pi.hasAffinity()) this.podsWithAffinity.push(pi);
+    if (pi.hasRequiredAntiAffinity()) this.podsWithRequiredAntiAffinity.push(pi);
+    this.#account(pi, 1);
+  }
+
+  /** Removes the pod with this pod's key; false when absent. */
+  removePod(pod: Pod): boolean {
+    const key = podKey(pod);
+    const i = this.pods.findIndex((p) => podKey(p.pod) === key);
+    if (i < 0) return false;
+    const pi = this.pods[i]!;
+    this.pods.splice(i, 1);
+    const drop = (list: PodInfo[]) => {
+      const j = list.findIndex((p) => podKey(p.pod) === key);
+      if (j >= 0) list.splice(j, 1);
+    };
+    if (pi.hasAffinity()) drop(this.podsWithAffinity);
+    if (pi.hasRequiredAntiAffinity()) drop(this.podsWithRequiredAntiAffinity);
+    this.#account(pi, -1);
+    return true;
+  }
+
+  #account(pi: PodInfo, sign: 1 | -1): void {
+    addResource(this.requested, pi.requests, sign);
+    addResource(this.nonZeroRequested, pi.nonZeroRequests, sign);
+    for (const p of podHostPorts(pi.pod)) {
+      if (sign > 0) this.usedPorts.add(p.hostIP, p.protocol, p.hostPort);
+      else this.usedPorts.remove(p.hostIP, p.protocol, p.hostPort);
+    }
+    this.generation = nextGeneration();
+  }
+
+  /** A copy sharing the immutable parts (PodInfos, node object, image summaries). */
+  clone(): NodeInfo {
+    const c = new NodeInfo();
+    c.copyFrom(this);
+    return c;
+  }
+
+  /** Makes this a copy of `other`, in place (the snapshot keeps its NodeInfo objects stable). */
+  copyFrom(other: NodeInfo): void {
+    this.node = other.node;
+    this.name = other.name;
+    this.pods = other.pods.slice();
+    this.podsWithAffinity = other.podsWithAffinity.slice();
+    this.podsWithRequiredAntiAffinity = other.podsWithRequiredAntiAffinity.slice();
+    this.usedPorts = other.usedPorts.clone();
+    this.requested = cloneResource(other.requested);
+    this.nonZeroRequested = cloneResource(other.nonZeroRequested);
+    this.allocatable = cloneResource(other.allocatable);
+    this.imageStates = other.imageStates;
+    this.generation = other.generation;
+  }
+}
+
+/** A NodeInfo for `node` holding `pods` (for tests and what-if runs). */
+export function newNodeInfo(node: Node, ...pods: Pod[]): NodeInfo {
+  const ni = new NodeInfo(...pods);
+  ni.setNode(node);
+  return ni;
+}

@@ -1,0 +1,148 @@
+/**
+ * Helpers shared by plugins: toleration matching (v1helper), node selector matching
+ * (component-helpers nodeaffinity) and score normalization (helper.DefaultNormalizeScore).
+ */
+import type { NodeScore } from '../framework/interface.ts';
+import { MAX_NODE_SCORE } from '../framework/interface.ts';
+import type { Node, NodeSelectorRequirement, NodeSelectorTerm, Pod, Taint, Toleration } from '../types.ts';
+
+// ---- taints and tolerations ----
+
+/** Toleration.ToleratesTaint. */
+export function toleratesTaint(t: Toleration, taint: Taint): boolean {
+  if (t.effect && t.effect !== taint.effect) return false;
+  if (t.key && t.key !== taint.key) return false;
+  switch (t.operator ?? '') {
+    case '':
+    case 'Equal':
+      return (t.value ?? '') === (taint.value ?? '');
+    case 'Exists':
+      return true;
+    default:
+      return false;
+  }
+}
+
+export function tolerationsTolerateTaint(
+  tolerations: readonly Toleration[] | undefined,
+  taint: Taint,
+): boolean {
+  for (const t of tolerations ?? []) if (toleratesTaint(t, taint)) return true;
+  return false;
+}
+
+/** The first taint passing `filter` that no toleration tolerates (FindMatchingUntoleratedTaint). */
+export function findUntoleratedTaint(
+  taints: readonly Taint[] | undefined,
+  tolerations: readonly Toleration[] | undefined,
+  filter: (t: Taint) => boolean,
+): Taint | undefined {
+  for (const taint of taints ?? []) {
+    if (filter(taint) && !tolerationsTolerateTaint(tolerations, taint)) return taint;
+  }
+  return undefined;
+}
+
+/** NoSchedule and NoExecute taints keep pods off a node (DoNotScheduleTaintsFilterFunc). */
+export function doNotScheduleTaint(t: Taint): boolean {
+  return t.effect === 'NoSchedule' || t.effect === 'NoExecute';
+}
+
+// ---- node selectors ----
+
+function parseIntStrict(s: string | undefined): number | undefined {
+  if (s === undefined || !/^[+-]?\d+$/.test(s)) return undefined;
+  return Number(s);
+}
+
+/** One NodeSelectorRequirement against a value map (labels, or {metadata.name}). */
+export function requirementMatches(
+  r: NodeSelectorRequirement,
+  values: Readonly<Record<string, string>>,
+): boolean {
+  const present = Object.hasOwn(values, r.key);
+  const v = present ? values[r.key] : undefined;
+  const vals = r.values ?? [];
+  switch (r.operator) {
+    case 'In':
+      return present && vals.includes(v!);
+    case 'NotIn':
+      return !present || !vals.includes(v!);
+    case 'Exists':
+      return present;
+    case 'DoesNotExist':
+      return !present;
+    case 'Gt':
+    case 'Lt': {
+      if (!present || vals.length !== 1) return false;
+      const a = parseIntStrict(v);
+      const b = parseIntStrict(vals[0]);
+      if (a === undefined || b === undefined) return false;
+      return r.operator === 'Gt' ? a > b : a < b;
+    }
+    default:
+      return false;
+  }
+}
+
+export function isEmptyTerm(t: NodeSelectorTerm): boolean {
+  return (t.matchExpressions ?? []).length === 0 && (t.matchFields ?? []).length === 0;
+}
+
+/** A NodeSelectorTerm: all its expressions and fields (only metadata.name) match. Empty matches nothing. */
+export function termMatchesNode(t: NodeSelectorTerm, node: Node): boolean {
+  if (isEmptyTerm(t)) return false;
+  const labels = node.metadata.labels ?? {};
+  for (const r of t.matchExpressions ?? []) if (!requirementMatches(r, labels)) return false;
+  if ((t.matchFields ?? []).length > 0) {
+    const fields = { 'metadata.name': node.metadata.name ?? '' };
+    for (const r of t.matchFields ?? []) {
+      if (r.key !== 'metadata.name' || (r.operator !== 'In' && r.operator !== 'NotIn')) return false;
+      if (!requirementMatches(r, fields)) return false;
+    }
+  }
+  return true;
+}
+
+/** NodeSelectorTerms are ORed; an empty list matches nothing. */
+export function nodeSelectorTermsMatch(terms: readonly NodeSelectorTerm[], node: Node): boolean {
+  for (const t of terms) if (termMatchesNode(t, node)) return true;
+  return false;
+}
+
+/**
+ * GetRequiredNodeAffinity(pod).Match(node): spec.nodeSelector and the required node affinity
+ * both hold.
+ */
+export function requiredNodeAffinityMatches(pod: Pod, node: Node): boolean {
+  const sel = pod.spec?.nodeSelector;
+  if (sel) {
+    const labels = node.metadata.labels ?? {};
+    for (const [k, v] of Object.entries(sel)) if (labels[k] !== v) return false;
+  }
+  const req = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+  if (req) return nodeSelectorTermsMatch(req.nodeSelectorTerms ?? [], node);
+  return true;
+}
+
+// ---- scores ----
+
+/**
+ * helper.DefaultNormalizeScore: scales scores so the highest becomes `max` (reversed: max - scaled).
+ * All zero stays zero (reversed: all max).
+ */
+export function defaultNormalizeScore(maxPriority: number, reverse: boolean, scores: NodeScore[]): void {
+  let maxCount = 0;
+  for (const s of scores) if (s.score > maxCount) maxCount = s.score;
+  if (maxCount === 0) {
+    if (reverse) for (const s of scores) s.score = maxPriority;
+    return;
+  }
+  for (const s of scores) {
+    let v = Math.trunc((maxPriority * s.score) / maxCount);
+    if (reverse) v = maxPriority - v;
+    s.score = v;
+  }
+}
+
+export { MAX_NODE_SCORE };

@@ -1,0 +1,67 @@
+/**
+ * ImageLocality: favours nodes that already hold the pod's images, weighted by image size and by
+ * how widely the image is spread (an image on every node gives no advantage).
+ */
+import type { CycleState } from '../framework/cycle_state.ts';
+import { type Handle, MAX_NODE_SCORE, type ScorePlugin } from '../framework/interface.ts';
+import type { NodeInfo } from '../framework/nodeinfo.ts';
+import type { Pod } from '../types.ts';
+import { Names } from './names.ts';
+
+const MB = 1024 * 1024;
+const MIN_THRESHOLD = 23 * MB;
+const MAX_CONTAINER_THRESHOLD = 1000 * MB;
+
+/** Appends ":latest" when the image has no tag (normalizedImageName). */
+export function normalizedImageName(name: string): string {
+  if (name.lastIndexOf(':') <= name.lastIndexOf('/')) return `${name}:latest`;
+  return name;
+}
+
+/** calculatePriority: the summed image score scaled between the thresholds into [0, 100]. */
+export function imageScore(sum: number, numContainers: number): number {
+  const maxThreshold = MAX_CONTAINER_THRESHOLD * numContainers;
+  let s = sum;
+  if (s < MIN_THRESHOLD) s = MIN_THRESHOLD;
+  else if (s > maxThreshold) s = maxThreshold;
+  return Math.trunc((MAX_NODE_SCORE * (s - MIN_THRESHOLD)) / (maxThreshold - MIN_THRESHOLD));
+}
+
+const imagesMemo = new WeakMap<Pod, { images: string[]; containers: number }>();
+
+/** The pod's normalized image names (init containers first) and its container count, memoized. */
+function podImages(pod: Pod): { images: string[]; containers: number } {
+  let r = imagesMemo.get(pod);
+  if (!r) {
+    const all = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
+    r = {
+      images: all.filter((c) => c.image).map((c) => normalizedImageName(c.image!)),
+      containers: all.length,
+    };
+    imagesMemo.set(pod, r);
+  }
+  return r;
+}
+
+export class ImageLocality implements ScorePlugin {
+  readonly name = Names.ImageLocality;
+  readonly #handle: Handle;
+
+  constructor(handle: Handle) {
+    this.#handle = handle;
+  }
+
+  score(_state: CycleState, pod: Pod, nodeInfo: NodeInfo): number {
+    const { images, containers } = podImages(pod);
+    if (containers === 0) return 0;
+    const total = this.#handle.snapshot().list().length;
+    let sum = 0;
+    if (total > 0 && nodeInfo.imageStates.size > 0) {
+      for (const image of images) {
+        const st = nodeInfo.imageStates.get(image);
+        if (st) sum += Math.trunc(st.size * (st.numNodes / total));
+      }
+    }
+    return imageScore(sum, containers);
+  }
+}

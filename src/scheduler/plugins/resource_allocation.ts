@@ -1,0 +1,152 @@
+/**
+ * The shared scorer of NodeResourcesFit and NodeResourcesBalancedAllocation
+ * (noderesources/resource_allocation.go) and the LeastAllocated / MostAllocated strategies
+ * (least_allocated.go, most_allocated.go).
+ */
+import { MAX_NODE_SCORE } from '../framework/interface.ts';
+import type { NodeInfo } from '../framework/nodeinfo.ts';
+import { podInfoOf } from '../framework/podinfo.ts';
+import {
+  CPU,
+  EPHEMERAL_STORAGE,
+  isScalarResourceName,
+  MEMORY,
+  resourceAmount,
+} from '../framework/resource.ts';
+import type { Pod } from '../types.ts';
+
+/** A resource a scorer looks at, with its weight. */
+export interface ResourceSpec {
+  name: string;
+  weight: number;
+}
+
+export const DEFAULT_RESOURCES: ResourceSpec[] = [
+  { name: CPU, weight: 1 },
+  { name: MEMORY, weight: 1 },
+];
+
+/** Scores requested-vs-allocatable vectors (index-aligned with the resources). */
+export type Scorer = (requested: readonly number[], allocatable: readonly number[]) => number;
+
+/** (capacity - requested) / capacity × 100, averaged by weight: emptier nodes score higher. */
+export function leastAllocatedScorer(resources: readonly ResourceSpec[]): Scorer {
+  return (requested, allocatable) => {
+    let nodeScore = 0;
+    let weightSum = 0;
+    for (let i = 0; i < requested.length; i++) {
+      const cap = allocatable[i]!;
+      if (cap === 0) continue;
+      const req = requested[i]!;
+      const s = req > cap ? 0 : Math.trunc(((cap - req) * MAX_NODE_SCORE) / cap);
+      const w = resources[i]!.weight;
+      nodeScore += s * w;
+      weightSum += w;
+    }
+    return weightSum === 0 ? 0 : Math.trunc(nodeScore / weightSum);
+  };
+}
+
+/** requested / capacity × 100, averaged by weight: fuller nodes score higher (bin packing). */
+export function mostAllocatedScorer(resources: readonly ResourceSpec[]): Scorer {
+  return (requested, allocatable) => {
+    let nodeScore = 0;
+    let weightSum = 0;
+    for (let i = 0; i < requested.length; i++) {
+      const cap = allocatable[i]!;
+      if (cap === 0) continue;
+      const req = Math.min(requested[i]!, cap);
+      const s = Math.trunc((req * MAX_NODE_SCORE) / cap);
+      const w = resources[i]!.weight;
+      nodeScore += s * w;
+      weightSum += w;
+    }
+    return weightSum === 0 ? 0 : Math.trunc(nodeScore / weightSum);
+  };
+}
+
+/** The pod's request per resource: non-zero defaults unless `useRequested` (calculatePodResourceRequestList). */
+export function podRequestList(
+  pod: Pod,
+  resources: readonly ResourceSpec[],
+  useRequested: boolean,
+): number[] {
+  const pi = podInfoOf(pod);
+  const r = useRequested ? pi.requests : pi.nonZeroRequests;
+  return resources.map((s) => resourceAmount(r, s.name));
+}
+
+const KIND_CPU = 0;
+const KIND_MEMORY = 1;
+const KIND_EPHEMERAL = 2;
+const KIND_SCALAR = 3;
+
+/**
+ * Scores a node with the pod's requests added (resourceAllocationScorer.score). Extended resources
+ * the pod does not request, and resources the node lacks, are left out. Reuses its buffers: one
+ * score at a time.
+ */
+export class AllocationScorer {
+  readonly #names: string[];
+  readonly #kinds: Uint8Array;
+  readonly #scalarName: boolean[];
+  readonly #scorer: Scorer;
+  readonly #useRequested: boolean;
+  readonly #req: number[];
+  readonly #alloc: number[];
+
+  constructor(resources: readonly ResourceSpec[], scorer: Scorer, useRequested: boolean) {
+    this.#names = resources.map((r) => r.name);
+    this.#kinds = Uint8Array.from(resources, (r) =>
+      r.name === CPU
+        ? KIND_CPU
+        : r.name === MEMORY
+          ? KIND_MEMORY
+          : r.name === EPHEMERAL_STORAGE
+            ? KIND_EPHEMERAL
+            : KIND_SCALAR,
+    );
+    this.#scalarName = resources.map((r) => isScalarResourceName(r.name));
+    this.#scorer = scorer;
+    this.#useRequested = useRequested;
+    this.#req = resources.map(() => 0);
+    this.#alloc = resources.map(() => 0);
+  }
+
+  score(podRequests: readonly number[], nodeInfo: NodeInfo): number {
+    if (!nodeInfo.node) return 0;
+    const base = this.#useRequested ? nodeInfo.requested : nodeInfo.nonZeroRequested;
+    const a = nodeInfo.allocatable;
+    const req = this.#req;
+    const alloc = this.#alloc;
+    for (let i = 0; i < req.length; i++) {
+      const podReq = podRequests[i]!;
+      let al = 0;
+      let rq = 0;
+      switch (this.#kinds[i]) {
+        case KIND_CPU:
+          al = a.milliCPU;
+          rq = base.milliCPU + podReq;
+          break;
+        case KIND_MEMORY:
+          al = a.memory;
+          rq = base.memory + podReq;
+          break;
+        case KIND_EPHEMERAL:
+          al = a.ephemeralStorage;
+          rq = nodeInfo.requested.ephemeralStorage + podReq;
+          break;
+        default: {
+          const name = this.#names[i]!;
+          if ((podReq !== 0 || !this.#scalarName[i]) && a.scalar.has(name)) {
+            al = a.scalar.get(name)!;
+            rq = (nodeInfo.requested.scalar.get(name) ?? 0) + podReq;
+          }
+        }
+      }
+      alloc[i] = al;
+      req[i] = al === 0 ? 0 : rq;
+    }
+    return this.#scorer(req, alloc);
+  }
+}
