@@ -1,7 +1,10 @@
 /**
  * The skiff command line: it wires the parts together and holds no logic of its own.
  */
+
+import { runSchedulerCommand, schedulerHelp } from './scheduler.ts';
 import { DEFAULT_DATA_DIR, runServer, serverHelp } from './server.ts';
+import { runSim, simHelp } from './sim.ts';
 import { kubectlCommand, kubectlHelp } from './tools.ts';
 
 const VERSION = '0.1.0';
@@ -15,7 +18,21 @@ interface Command {
 }
 
 const commands: Record<string, Command> = {
-  server: { summary: 'Run the control plane (datastore, API server)', help: serverHelp, run: runServer },
+  server: {
+    summary: 'Run the control plane (datastore, API server, scheduler, controllers)',
+    help: serverHelp,
+    run: runServer,
+  },
+  scheduler: {
+    summary: 'Run the scheduler alone against a cluster',
+    help: schedulerHelp,
+    run: runSchedulerCommand,
+  },
+  sim: {
+    summary: 'Simulate nodes (like KWOK): Nodes, Leases and pod lifecycles without containers',
+    help: simHelp,
+    run: runSim,
+  },
   kubectl: {
     summary: 'Run kubectl 1.35 against this cluster (like k3s kubectl)',
     help: kubectlHelp,

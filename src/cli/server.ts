@@ -10,18 +10,19 @@ import { bootstrapCluster } from '../apiserver/bootstrap.ts';
 import { createApiServer } from '../apiserver/index.ts';
 import { SqliteStore } from '../storage/sqlite/store.ts';
 import { createLogger } from '../util/log.ts';
+import { runControlPlane } from './controlplane.ts';
 
 export const DEFAULT_DATA_DIR = '/var/lib/skiff';
 
 export const serverHelp = `Usage: skiff server [flags]
 
-Runs the control plane: the embedded SQLite datastore (DATA_DIR/db/state.db) and the Kubernetes API
-server over HTTPS. On first start it creates a cluster CA, a serving certificate and admin
+Runs the control plane: the embedded SQLite datastore (DATA_DIR/db/state.db), the Kubernetes API
+server over HTTPS, the scheduler and the controller manager. On first start it creates a cluster CA, a serving certificate and admin
 credentials in DATA_DIR/tls, and once ready writes an admin kubeconfig to DATA_DIR/kubeconfig.yaml
 (use it with 'skiff kubectl' or any kubectl). Stops cleanly on SIGINT/SIGTERM.
 
-The scheduler, controllers and the node agent (kubelet) are not built yet: this runs the control
-plane alone, as with --disable-agent.
+The node agent (kubelet) is not built yet: this runs the control plane alone, as with
+--disable-agent. 'skiff sim' adds simulated nodes.
 
 Flags:
   --data-dir DIR             where skiff keeps its state (default ${DEFAULT_DATA_DIR})
@@ -33,6 +34,12 @@ Flags:
   --cluster-cidr CIDR        pod IP range (default 10.42.0.0/16)
   --node-name NAME           this node's name (default: the host name)
   --event-ttl DURATION       how long Events are kept after their last change (default 1h)
+  --disable-scheduler        do not run the scheduler
+  --disable-controller-manager  do not run the controllers
+  --node-monitor-grace-period DURATION  how long a node may miss heartbeats before it is
+                             marked NotReady/Unknown (default 40s)
+  --default-not-ready-toleration-seconds N, --default-unreachable-toleration-seconds N
+                             how long pods stay on a not-ready/unreachable node (default 300)
   --retain-revisions N       revisions of history the datastore keeps for watches (default 1000)
   -h, --help                 show this help`;
 
@@ -51,6 +58,11 @@ export async function runServer(args: string[]): Promise<number> {
       'retain-revisions': { type: 'string', default: '1000' },
       'datastore-endpoint': { type: 'string' },
       'event-ttl': { type: 'string', default: '1h' },
+      'disable-scheduler': { type: 'boolean', default: false },
+      'disable-controller-manager': { type: 'boolean', default: false },
+      'node-monitor-grace-period': { type: 'string', default: '40s' },
+      'default-not-ready-toleration-seconds': { type: 'string', default: '300' },
+      'default-unreachable-toleration-seconds': { type: 'string', default: '300' },
     },
     strict: true,
   });
@@ -64,6 +76,14 @@ export async function runServer(args: string[]): Promise<number> {
   if (!Number.isSafeInteger(retain) || retain < 0) {
     throw new Error(`--retain-revisions must be a non-negative integer, got ${values['retain-revisions']}`);
   }
+  const seconds = (flag: string) => {
+    const n = Number(values[flag as keyof typeof values]);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`--${flag} must be a whole number of seconds`);
+    return n;
+  };
+  const notReadySeconds = seconds('default-not-ready-toleration-seconds');
+  const unreachableSeconds = seconds('default-unreachable-toleration-seconds');
+  const gracePeriodS = parseDuration(values['node-monitor-grace-period'], '--node-monitor-grace-period');
   if (values['datastore-endpoint']) {
     throw new Error(
       '--datastore-endpoint (etcd) is not supported yet; omit it to use the embedded SQLite datastore',
@@ -86,6 +106,7 @@ export async function runServer(args: string[]): Promise<number> {
   log.info({ dataDir, revision: store.stats().revision, ms: ms() }, 'datastore opened');
 
   let api: ReturnType<typeof createApiServer> | undefined;
+  const components = new AbortController();
   try {
     const sans = values['tls-san'];
     const pki = await ensurePki(dataDir, {
@@ -104,6 +125,8 @@ export async function runServer(args: string[]): Promise<number> {
       // The API server reaches kubelets with the admin identity for now (k3s issues a dedicated one).
       kubeletClient: { cert: pki.admin.cert, key: pki.admin.key, ca: pki.ca.cert },
       eventTtlSeconds: parseDuration(values['event-ttl'], '--event-ttl'),
+      defaultNotReadyTolerationSeconds: notReadySeconds,
+      defaultUnreachableTolerationSeconds: unreachableSeconds,
     });
     const bound = await api.listen();
     await bootstrapCluster(api.registry, api.catalog, {
@@ -118,17 +141,34 @@ export async function runServer(args: string[]): Promise<number> {
     const server = `https://${host.includes(':') ? `[${host}]` : host}:${bound}`;
     const kubeconfig = join(dataDir, 'kubeconfig.yaml');
     writeKubeconfig(kubeconfig, { server, ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key });
+    void runControlPlane(
+      {
+        config: { server, ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key },
+        log,
+        scheduler: !values['disable-scheduler'],
+        controllers: !values['disable-controller-manager'],
+        controllerOptions: {
+          nodeMonitorGracePeriodMs: gracePeriodS * 1000,
+          defaultNotReadyTolerationSeconds: notReadySeconds,
+          defaultUnreachableTolerationSeconds: unreachableSeconds,
+          clusterCidr: values['cluster-cidr'],
+        },
+      },
+      components.signal,
+    ).catch((err: unknown) => log.error({ err }, 'the scheduler or controller manager failed'));
     log.info(
       { server, kubeconfig, ms: ms() },
-      `API server ready; try: bin/skiff kubectl --data-dir ${dataDir} get namespaces (control plane only: no scheduler, controllers or kubelet yet)`,
+      `API server ready; try: bin/skiff kubectl --data-dir ${dataDir} get namespaces (control plane only: no kubelet yet; skiff sim adds simulated nodes)`,
     );
   } catch (err) {
     // Start-up failed half-way: release the port and the datastore so the process can exit.
+    components.abort();
     await api?.close().catch(() => {});
     await store.close();
     throw err;
   }
   log.info({ signal: await stopped }, 'shutting down');
+  components.abort();
   await api.close();
   await store.close();
   log.info('stopped');

@@ -1,0 +1,124 @@
+/**
+ * Starts the scheduler and the controller manager as API clients of a running API server (inside
+ * `skiff server`, like k3s), each elected through its Lease so several servers can run them.
+ */
+
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { InformerFactory } from '../client/factory.ts';
+import { LeaderElector } from '../client/leaderelection.ts';
+import { NAMESPACES, NODES, POD_DISRUPTION_BUDGETS, PODS, PRIORITY_CLASSES } from '../client/resources.ts';
+import { type ConnectionConfig, HttpRestClient } from '../client/rest.ts';
+import type { ControllerOptions } from '../controllers/controller.ts';
+import { CronJobController } from '../controllers/cronjob/index.ts';
+import { DaemonSetController } from '../controllers/daemonset/index.ts';
+import { DeploymentController } from '../controllers/deployment/controller.ts';
+import { DisruptionController } from '../controllers/disruption/index.ts';
+import { EndpointsController } from '../controllers/endpoints/index.ts';
+import { EndpointSliceController } from '../controllers/endpointslice/index.ts';
+import { GarbageCollector } from '../controllers/garbagecollector/controller.ts';
+import { HttpDiscovery } from '../controllers/garbagecollector/discovery.ts';
+import { JobController, TtlAfterFinishedController } from '../controllers/job/index.ts';
+import { ControllerManager } from '../controllers/manager.ts';
+import { NamespaceController } from '../controllers/namespace/index.ts';
+import { NodeIpamController } from '../controllers/nodeipam/index.ts';
+import { NodeLifecycleController, TaintEvictionController } from '../controllers/nodelifecycle/index.ts';
+import { PodGcController } from '../controllers/podgc/index.ts';
+import { ReplicaSetController } from '../controllers/replicaset/controller.ts';
+import { ServiceAccountController } from '../controllers/serviceaccount/index.ts';
+import { StatefulSetController } from '../controllers/statefulset/index.ts';
+import { Scheduler } from '../scheduler/scheduler.ts';
+import type { Logger } from '../util/log.ts';
+
+export interface ControlPlaneOptions {
+  config: ConnectionConfig;
+  log: Logger;
+  controllerOptions?: Partial<ControllerOptions>;
+  scheduler?: boolean;
+  controllers?: boolean;
+}
+
+/** Starts what is enabled; everything stops when `signal` aborts. Resolves once all has stopped. */
+export async function runControlPlane(opts: ControlPlaneOptions, signal: AbortSignal): Promise<void> {
+  const running: Promise<void>[] = [];
+  if (opts.controllers !== false) running.push(runControllerManager(opts, signal));
+  if (opts.scheduler !== false)
+    running.push(runScheduler(opts.config, opts.log.child({ component: 'scheduler' }), signal));
+  await Promise.all(running);
+}
+
+async function runControllerManager(opts: ControlPlaneOptions, signal: AbortSignal): Promise<void> {
+  const client = new HttpRestClient(opts.config, { component: 'kube-controller-manager' });
+  const discovery = new HttpDiscovery(opts.config, { userAgent: 'skiff-kube-controller-manager' });
+  const log = opts.log.child({ component: 'controller-manager' });
+  const manager = new ControllerManager({
+    client,
+    logger: log,
+    options: opts.controllerOptions,
+    controllers: [
+      new ReplicaSetController(),
+      new DeploymentController(),
+      new JobController(),
+      new TtlAfterFinishedController(),
+      new CronJobController(),
+      new DaemonSetController(),
+      new StatefulSetController(),
+      new NamespaceController({ discovery }),
+      new ServiceAccountController(),
+      new GarbageCollector({ discovery }),
+      new EndpointsController(),
+      new EndpointSliceController(),
+      new PodGcController(),
+      new DisruptionController({ discovery }),
+      new NodeLifecycleController(),
+      new TaintEvictionController(),
+      new NodeIpamController(),
+    ],
+  });
+  try {
+    await manager.run(signal);
+  } finally {
+    discovery.close();
+  }
+}
+
+/** kube-scheduler: elected through the kube-scheduler Lease, scheduling only while it leads. */
+export async function runScheduler(
+  config: ConnectionConfig,
+  log: Logger,
+  signal: AbortSignal,
+): Promise<void> {
+  const client = new HttpRestClient(config, { component: 'kube-scheduler' });
+  const identity = `${hostname()}_${randomBytes(6).toString('hex')}`;
+  while (!signal.aborted) {
+    const elector = new LeaderElector({
+      client,
+      namespace: 'kube-system',
+      name: 'kube-scheduler',
+      identity,
+      logger: log,
+      callbacks: {
+        onStartedLeading: (leading) => {
+          log.info({ identity }, 'scheduler is leading');
+          const informers = new InformerFactory(client, { logger: log });
+          const scheduler = new Scheduler({
+            client,
+            informers: {
+              pods: informers.informer(PODS),
+              nodes: informers.informer(NODES),
+              namespaces: informers.informer(NAMESPACES),
+              pdbs: informers.informer(POD_DISRUPTION_BUDGETS),
+              priorityClasses: informers.informer(PRIORITY_CLASSES),
+            } as never,
+            logger: log,
+            instance: identity,
+          });
+          informers.start(leading);
+          void scheduler.run(leading);
+        },
+        onStoppedLeading: () => log.info({ identity }, 'scheduler stopped leading'),
+      },
+    });
+    await elector.run(signal);
+  }
+}
