@@ -5,6 +5,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { selectorFromSet } from '../api/labels.ts';
 import { InformerFactory } from '../client/factory.ts';
 import { LeaderElector } from '../client/leaderelection.ts';
 import { NAMESPACES, NODES, POD_DISRUPTION_BUDGETS, PODS, PRIORITY_CLASSES } from '../client/resources.ts';
@@ -27,6 +28,7 @@ import { PodGcController } from '../controllers/podgc/index.ts';
 import { ReplicaSetController } from '../controllers/replicaset/controller.ts';
 import { ServiceAccountController } from '../controllers/serviceaccount/index.ts';
 import { StatefulSetController } from '../controllers/statefulset/index.ts';
+import { defaultProfile } from '../scheduler/plugins/registry.ts';
 import { Scheduler } from '../scheduler/scheduler.ts';
 import type { Logger } from '../util/log.ts';
 
@@ -82,6 +84,32 @@ async function runControllerManager(opts: ControlPlaneOptions, signal: AbortSign
   }
 }
 
+/**
+ * The default profile with kube-scheduler's system default spreading: pods of one controller are
+ * spread over nodes (maxSkew 3) and zones (maxSkew 5), softly. Upstream takes the selector from the
+ * pod's Services and controllers; here it is the pod's labels when a controller owns it (for a
+ * ReplicaSet's pods that is its selector: the labels include the pod-template-hash).
+ */
+function spreadingProfile() {
+  const profile = defaultProfile();
+  for (const p of profile.plugins) {
+    if (p.name !== 'PodTopologySpread') continue;
+    p.args = {
+      defaultConstraints: [
+        { maxSkew: 3, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway' },
+        { maxSkew: 5, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway' },
+      ],
+      defaultSelector: (pod: {
+        metadata: { labels?: Record<string, string>; ownerReferences?: { controller?: boolean }[] };
+      }) =>
+        pod.metadata.ownerReferences?.some((r) => r.controller) && pod.metadata.labels
+          ? selectorFromSet(pod.metadata.labels)
+          : undefined,
+    };
+  }
+  return profile;
+}
+
 /** kube-scheduler: elected through the kube-scheduler Lease, scheduling only while it leads. */
 export async function runScheduler(
   config: ConnectionConfig,
@@ -112,6 +140,7 @@ export async function runScheduler(
             } as never,
             logger: log,
             instance: identity,
+            profiles: [spreadingProfile()],
           });
           informers.start(leading);
           void scheduler.run(leading);
