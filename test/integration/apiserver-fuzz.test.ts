@@ -53,10 +53,13 @@ function send(
       },
       (res) => {
         const chunks: Buffer[] = [];
+        // A watch that was accepted streams for as long as it lasts, possibly silently: its status
+        // (and its first bytes, if any come at once) are what there is to judge.
+        if (path.includes('watch=') && res.statusCode === 200) {
+          setTimeout(() => req.destroy(), 200);
+        }
         res.on('data', (c: Buffer) => {
           chunks.push(c);
-          // Watches stream; the first bytes are enough to judge them.
-          if (path.includes('watch=') && Buffer.concat(chunks).length > 0) req.destroy();
         });
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
         res.on('close', () =>
