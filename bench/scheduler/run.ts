@@ -1,0 +1,860 @@
+/**
+ * Scheduler benchmark, shaped like kube-scheduler's scheduler_perf: real `skiff server` child
+ * processes (API server + scheduler in one process), driven over HTTPS with the admin client
+ * certificate.
+ *
+ *   node_modules/.bin/node bench/scheduler/run.ts [--nodes 5000] [--pods 10000] …
+ *   npm run bench:scheduler -- --pods 2000
+ *
+ * Cases (each on a fresh server with --disable-controller-manager, Node objects created directly):
+ * - SchedulingBasic: P simple pods onto N nodes; pods/s from the first create to the last bind seen
+ *   through a watch on pods (spec.nodeName set).
+ * - bind baseline: a server with --disable-scheduler too; the same pods created, then bound by the
+ *   bench itself (POST pods/NAME/binding) at the same concurrency: binds/s, the raw cost of a bind.
+ * - NodeAffinity (required, to a label half the nodes have), PodAntiAffinity (required, hostname,
+ *   against the pods' own label), TopologySpreading (hard, maxSkew 1 over 10 zones): pods/s each.
+ * - Deployment: controllers on, `skiff sim` nodes; a Deployment of R replicas from create to all R
+ *   available (seconds).
+ *
+ * Progress goes to stderr; the report (markdown) to stdout. Targets are printed, never asserted.
+ * Server CPU is read from /proc/PID/stat (bin/skiff execs the pinned node, so the PID is the server's).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:https';
+import { cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadKubeconfig } from '../../src/apiserver/auth/kubeconfig.ts';
+import { buildNode } from '../../src/sim/objects.ts';
+
+// ---- options -------------------------------------------------------------------------------------
+
+const USAGE = `usage: node bench/scheduler/run.ts [options]
+  --nodes N             nodes for the scheduling cases (default 5000)
+  --pods N              pods for SchedulingBasic and the bind baseline (default 10000)
+  --affinity-pods N     pods for NodeAffinity (default 5000)
+  --anti-pods N         pods for PodAntiAffinity (default 1000)
+  --spread-pods N       pods for TopologySpreading (default 5000)
+  --zones N             zones for TopologySpreading (default 10)
+  --replicas N          Deployment replicas (default 1000)
+  --sim-nodes N         simulated nodes for the Deployment case (default 100)
+  --concurrency N       requests in flight when creating nodes/pods and binding (default 50)
+  --case-timeout S      give up waiting for binds after S seconds (default 240)
+  --cases LIST          basic,baseline,affinity,anti,spread,deployment (default all)
+  --keep                keep the temporary directory`;
+
+const { values: args } = parseArgs({
+  options: {
+    nodes: { type: 'string', default: '5000' },
+    pods: { type: 'string', default: '10000' },
+    'affinity-pods': { type: 'string', default: '5000' },
+    'anti-pods': { type: 'string', default: '1000' },
+    'spread-pods': { type: 'string', default: '5000' },
+    zones: { type: 'string', default: '10' },
+    replicas: { type: 'string', default: '1000' },
+    'sim-nodes': { type: 'string', default: '100' },
+    concurrency: { type: 'string', default: '50' },
+    'case-timeout': { type: 'string', default: '240' },
+    cases: { type: 'string', default: 'basic,baseline,affinity,anti,spread,deployment' },
+    keep: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (args.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+
+function positiveInt(s: string | undefined, name: string): number {
+  const n = Number(s);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer`);
+  return n;
+}
+
+const NODES = positiveInt(args.nodes, 'nodes');
+const PODS = positiveInt(args.pods, 'pods');
+const AFFINITY_PODS = positiveInt(args['affinity-pods'], 'affinity-pods');
+const ANTI_PODS = positiveInt(args['anti-pods'], 'anti-pods');
+const SPREAD_PODS = positiveInt(args['spread-pods'], 'spread-pods');
+const ZONES = positiveInt(args.zones, 'zones');
+const REPLICAS = positiveInt(args.replicas, 'replicas');
+const SIM_NODES = positiveInt(args['sim-nodes'], 'sim-nodes');
+const CONCURRENCY = positiveInt(args.concurrency, 'concurrency');
+const CASE_TIMEOUT_MS = positiveInt(args['case-timeout'], 'case-timeout') * 1000;
+const CASES = new Set(args.cases.split(',').map((s) => s.trim()));
+for (const c of CASES) {
+  if (!['basic', 'baseline', 'affinity', 'anti', 'spread', 'deployment'].includes(c))
+    throw new Error(`--cases: unknown case ${c}`);
+}
+
+const REQUEST_TIMEOUT_MS = 60_000;
+const NS = 'sched-bench';
+
+// Targets (upstream-derived; printed beside the figures, never asserted).
+const BASIC_TARGET = { nodes: 5000, pods: 10000, podsPerSec: 1000 };
+const ANTI_TARGET = { nodes: 5000, podsPerSec: 300 };
+const DEPLOY_TARGET = { replicas: 1000, seconds: 10 };
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const SKIFF = join(ROOT, 'bin', 'skiff');
+
+// ---- helpers -------------------------------------------------------------------------------------
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
+const fmtInt = (n: number) => (Number.isNaN(n) ? '–' : Math.round(n).toLocaleString('en-US'));
+const fmtPct = (n: number) => (Number.isNaN(n) ? '–' : `${(n * 100).toFixed(0)}%`);
+const fmtS = (ms: number) => (Number.isNaN(ms) ? '–' : (ms / 1000).toFixed(1));
+const met = (ok: boolean) => (ok ? 'yes' : '**no**');
+
+function table(header: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+/** Runs `fn` for ids 0..n-1 with at most `concurrency` in flight. */
+async function pool(n: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < n) await fn(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(n, concurrency) }, worker));
+}
+
+// ---- child processes -----------------------------------------------------------------------------
+
+/** A bin/skiff child (server or sim), logging to a file, stopped by its PID. */
+class SkiffProcess {
+  readonly logPath: string;
+  readonly #child: ChildProcess;
+  readonly #exited: Promise<void>;
+
+  constructor(argv: string[], logPath: string) {
+    this.logPath = logPath;
+    const fd = openSync(logPath, 'a');
+    this.#child = spawn(SKIFF, argv, {
+      stdio: ['ignore', fd, fd],
+      env: { ...process.env, SKIFF_LOG_LEVEL: 'info' },
+    });
+    closeSync(fd);
+    this.#exited = new Promise((resolve) => this.#child.once('exit', () => resolve()));
+  }
+
+  get pid(): number {
+    return this.#child.pid!;
+  }
+  get exited(): boolean {
+    return this.#child.exitCode !== null || this.#child.signalCode !== null;
+  }
+
+  logs(): string {
+    try {
+      return readFileSync(this.logPath, 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  /** User + system CPU time of the process, ms. */
+  cpuMs(): number {
+    try {
+      const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(f[11]) + Number(f[12])) * 10;
+    } catch {
+      return Number.NaN;
+    }
+  }
+
+  /** SIGTERM to this PID, SIGKILL after 10 s. */
+  async stop(): Promise<void> {
+    if (this.exited) return;
+    process.kill(this.pid, 'SIGTERM');
+    const timer = setTimeout(() => {
+      try {
+        process.kill(this.pid, 'SIGKILL');
+      } catch {}
+    }, 10_000);
+    await this.#exited;
+    clearTimeout(timer);
+  }
+}
+
+const running = new Set<SkiffProcess>();
+
+async function startServer(
+  dir: string,
+  flags: string[],
+): Promise<{ proc: SkiffProcess; kubeconfig: string }> {
+  const dataDir = join(dir, 'server');
+  const proc = new SkiffProcess(
+    ['server', '--data-dir', dataDir, '--https-listen-port', '0', ...flags],
+    join(dir, 'server.log'),
+  );
+  running.add(proc);
+  const kubeconfig = join(dataDir, 'kubeconfig.yaml');
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const logs = proc.logs();
+    if (proc.exited || /^skiff: /m.test(logs)) throw new Error(`skiff server failed to start:\n${logs}`);
+    if (existsSync(kubeconfig) && logs.includes('API server ready')) return { proc, kubeconfig };
+    await sleep(50);
+  }
+  throw new Error(`skiff server not ready after 60 s:\n${proc.logs()}`);
+}
+
+async function stopProc(proc: SkiffProcess): Promise<void> {
+  await proc.stop();
+  running.delete(proc);
+}
+
+// ---- the HTTPS client ----------------------------------------------------------------------------
+
+interface Response {
+  status: number;
+  body: Buffer;
+}
+
+class Client {
+  readonly host: string;
+  readonly port: number;
+  readonly agent: Agent;
+  readonly #tls: { ca: string; cert: string; key: string };
+
+  constructor(kubeconfig: string) {
+    const cfg = loadKubeconfig(kubeconfig);
+    const url = new URL(cfg.server);
+    this.host = url.hostname.replace(/^\[|\]$/g, '');
+    this.port = Number(url.port);
+    if (!cfg.ca || !cfg.cert || !cfg.key) throw new Error('kubeconfig has no client certificate');
+    this.#tls = { ca: cfg.ca, cert: cfg.cert, key: cfg.key };
+    this.agent = new Agent({
+      keepAlive: true,
+      maxSockets: CONCURRENCY,
+      maxFreeSockets: CONCURRENCY,
+      ...this.#tls,
+    });
+  }
+
+  send(method: string, path: string, body?: string): Promise<Response> {
+    return new Promise((resolve, reject) => {
+      const h: Record<string, string | number> = { Accept: 'application/json' };
+      if (body !== undefined) {
+        h['Content-Type'] = 'application/json';
+        h['Content-Length'] = Buffer.byteLength(body);
+      }
+      const req = request(
+        { host: this.host, port: this.port, method, path, agent: this.agent, headers: h },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+          res.on('error', reject);
+        },
+      );
+      req.setTimeout(REQUEST_TIMEOUT_MS, () =>
+        req.destroy(new Error(`${method} ${path}: no response in ${REQUEST_TIMEOUT_MS / 1000} s`)),
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  async must(method: string, path: string, body?: unknown, ok: number[] = [200, 201]): Promise<Response> {
+    const r = await this.send(method, path, body === undefined ? undefined : JSON.stringify(body));
+    if (!ok.includes(r.status)) {
+      throw new Error(`${method} ${path}: HTTP ${r.status}: ${r.body.toString('utf8').slice(0, 500)}`);
+    }
+    return r;
+  }
+
+  async json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return JSON.parse((await this.must(method, path, body)).body.toString('utf8')) as T;
+  }
+
+  /** A watch stream; each event line is handed to `onLine`. Resolves once the response started. */
+  watch(path: string, onLine: (line: string) => void): Promise<{ close: () => void }> {
+    return new Promise((resolve, reject) => {
+      // Its own agent, so the long-lived stream takes no socket from the request pool.
+      const agent = new Agent({ keepAlive: false, ...this.#tls });
+      const req = request(
+        {
+          host: this.host,
+          port: this.port,
+          method: 'GET',
+          path,
+          agent,
+          headers: { Accept: 'application/json' },
+        },
+        (res) => {
+          if (res.statusCode !== 200) {
+            reject(new Error(`watch ${path}: HTTP ${res.statusCode}`));
+            res.resume();
+            return;
+          }
+          res.setEncoding('utf8');
+          let buf = '';
+          res.on('data', (chunk: string) => {
+            buf += chunk;
+            let nl = buf.indexOf('\n');
+            while (nl >= 0) {
+              const line = buf.slice(0, nl);
+              buf = buf.slice(nl + 1);
+              if (line) onLine(line);
+              nl = buf.indexOf('\n');
+            }
+          });
+          res.on('error', () => {});
+          resolve({
+            close: () => {
+              req.destroy();
+              agent.destroy();
+            },
+          });
+        },
+      );
+      req.on('error', (err) => {
+        if (!(err as NodeJS.ErrnoException).code?.includes('ECONNRESET')) reject(err);
+      });
+      req.end();
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+// ---- objects -------------------------------------------------------------------------------------
+
+function nodeObject(i: number): unknown {
+  const name = `node-${i}`;
+  return buildNode(
+    name,
+    `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+    {
+      cpu: '32',
+      memory: '256Gi',
+      pods: 110,
+      ephemeralStorage: '1Ti',
+      arch: 'amd64',
+      labels: {
+        'topology.kubernetes.io/zone': `zone-${i % ZONES}`,
+        ...(i % 2 === 0 ? { 'bench.skiff.io/half': 'yes' } : {}),
+      },
+      taints: [],
+    },
+    Date.now(),
+  );
+}
+
+type PodKind = 'basic' | 'affinity' | 'anti' | 'spread';
+
+function podObject(kind: PodKind, name: string): unknown {
+  const labels: Record<string, string> = { app: `bench-${kind}` };
+  const spec: Record<string, unknown> = {
+    containers: [
+      {
+        name: 'app',
+        image: 'registry.k8s.io/pause:3.10',
+        resources: { requests: { cpu: '100m', memory: '128Mi' } },
+      },
+    ],
+  };
+  const selector = { matchLabels: labels };
+  if (kind === 'affinity') {
+    spec.affinity = {
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: [
+            { matchExpressions: [{ key: 'bench.skiff.io/half', operator: 'In', values: ['yes'] }] },
+          ],
+        },
+      },
+    };
+  } else if (kind === 'anti') {
+    spec.affinity = {
+      podAntiAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: [
+          { labelSelector: selector, topologyKey: 'kubernetes.io/hostname' },
+        ],
+      },
+    };
+  } else if (kind === 'spread') {
+    spec.topologySpreadConstraints = [
+      {
+        maxSkew: 1,
+        topologyKey: 'topology.kubernetes.io/zone',
+        whenUnsatisfiable: 'DoNotSchedule',
+        labelSelector: selector,
+      },
+    ];
+  }
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS, labels }, spec };
+}
+
+async function createNodes(client: Client, n: number): Promise<number> {
+  const t0 = performance.now();
+  await pool(n, CONCURRENCY, async (i) => {
+    await client.must('POST', '/api/v1/nodes', nodeObject(i));
+  });
+  return performance.now() - t0;
+}
+
+// ---- scheduling cases ----------------------------------------------------------------------------
+
+interface SchedResult {
+  name: string;
+  nodes: number;
+  pods: number;
+  scheduled: number;
+  /** First create to last bind seen, ms. */
+  elapsedMs: number;
+  /** Time the creates alone took, ms. */
+  createMs: number;
+  nodeSetupMs: number;
+  serverCpuMs: number;
+  timedOut: boolean;
+}
+
+async function schedulingCase(root: string, name: string, kind: PodKind, nodes: number, pods: number) {
+  const dir = mkdtempSync(join(root, `${kind}-`));
+  log(`${name}: starting a server (scheduler on, controllers off)`);
+  const { proc, kubeconfig } = await startServer(dir, ['--disable-controller-manager']);
+  const client = new Client(kubeconfig);
+  try {
+    const nodeSetupMs = await createNodes(client, nodes);
+    log(`${name}: ${nodes} nodes created in ${fmtS(nodeSetupMs)} s`);
+    await client.must('POST', '/api/v1/namespaces', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: NS },
+    });
+    const bound = new Set<string>();
+    let lastBind = 0;
+    let done: () => void = () => {};
+    const allBound = new Promise<void>((r) => {
+      done = r;
+    });
+    const w = await client.watch(`/api/v1/namespaces/${NS}/pods?watch=1`, (line) => {
+      const ev = JSON.parse(line) as {
+        object?: { metadata?: { name?: string }; spec?: { nodeName?: string } };
+      };
+      const n = ev.object?.metadata?.name;
+      if (n && ev.object?.spec?.nodeName && !bound.has(n)) {
+        bound.add(n);
+        lastBind = performance.now();
+        if (bound.size === pods) done();
+      }
+    });
+    await sleep(200);
+    const cpu0 = proc.cpuMs();
+    const t0 = performance.now();
+    await pool(pods, CONCURRENCY, async (i) => {
+      await client.must('POST', `/api/v1/namespaces/${NS}/pods`, podObject(kind, `p-${i}`));
+    });
+    const createMs = performance.now() - t0;
+    log(`${name}: ${pods} pods created in ${fmtS(createMs)} s; ${bound.size} bound so far`);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      allBound.then(() => false),
+      new Promise<boolean>((r) => {
+        timer = setTimeout(() => r(true), Math.max(0, CASE_TIMEOUT_MS - createMs));
+      }),
+    ]);
+    clearTimeout(timer);
+    const cpu1 = proc.cpuMs();
+    w.close();
+    const end = timedOut ? performance.now() : lastBind;
+    const r: SchedResult = {
+      name,
+      nodes,
+      pods,
+      scheduled: bound.size,
+      elapsedMs: end - t0,
+      createMs,
+      nodeSetupMs,
+      serverCpuMs: cpu1 - cpu0,
+      timedOut,
+    };
+    log(
+      `${name}: ${r.scheduled}/${pods} bound in ${fmtS(r.elapsedMs)} s → ${fmtInt((r.scheduled / r.elapsedMs) * 1000)} pods/s${timedOut ? ' (TIMED OUT)' : ''}`,
+    );
+    return r;
+  } finally {
+    client.close();
+    await stopProc(proc);
+  }
+}
+
+interface BaselineResult {
+  nodes: number;
+  pods: number;
+  createMs: number;
+  bindMs: number;
+  createCpuMs: number;
+  bindCpuMs: number;
+}
+
+async function bindBaseline(root: string, nodes: number, pods: number): Promise<BaselineResult> {
+  const dir = mkdtempSync(join(root, 'baseline-'));
+  log('bind baseline: starting a server (scheduler and controllers off)');
+  const { proc, kubeconfig } = await startServer(dir, [
+    '--disable-controller-manager',
+    '--disable-scheduler',
+  ]);
+  const client = new Client(kubeconfig);
+  try {
+    await createNodes(client, nodes);
+    await client.must('POST', '/api/v1/namespaces', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: NS },
+    });
+    const c0 = proc.cpuMs();
+    let t0 = performance.now();
+    await pool(pods, CONCURRENCY, async (i) => {
+      await client.must('POST', `/api/v1/namespaces/${NS}/pods`, podObject('basic', `p-${i}`));
+    });
+    const createMs = performance.now() - t0;
+    const c1 = proc.cpuMs();
+    t0 = performance.now();
+    await pool(pods, CONCURRENCY, async (i) => {
+      const name = `p-${i}`;
+      await client.must('POST', `/api/v1/namespaces/${NS}/pods/${name}/binding`, {
+        apiVersion: 'v1',
+        kind: 'Binding',
+        metadata: { name, namespace: NS },
+        target: { apiVersion: 'v1', kind: 'Node', name: `node-${i % nodes}` },
+      });
+    });
+    const bindMs = performance.now() - t0;
+    const c2 = proc.cpuMs();
+    log(`bind baseline: ${pods} creates in ${fmtS(createMs)} s, ${pods} binds in ${fmtS(bindMs)} s`);
+    return { nodes, pods, createMs, bindMs, createCpuMs: c1 - c0, bindCpuMs: c2 - c1 };
+  } finally {
+    client.close();
+    await stopProc(proc);
+  }
+}
+
+// ---- Deployment on simulated nodes ---------------------------------------------------------------
+
+interface DeployResult {
+  replicas: number;
+  simNodes: number;
+  /** Create to status.availableReplicas == replicas, ms. */
+  availableMs: number;
+  /** Create to all replicas bound (scheduled), ms (from a watch). */
+  scheduledMs: number;
+  /** Create to the Available condition True (minimum availability), ms. */
+  conditionMs: number;
+  serverCpuMs: number;
+  simCpuMs: number;
+  timedOut: boolean;
+}
+
+async function deploymentCase(root: string, replicas: number, simNodes: number): Promise<DeployResult> {
+  const dir = mkdtempSync(join(root, 'deploy-'));
+  log('Deployment: starting a server (scheduler and controllers on)');
+  const { proc, kubeconfig } = await startServer(dir, []);
+  const client = new Client(kubeconfig);
+  const sim = new SkiffProcess(
+    [
+      'sim',
+      '--kubeconfig',
+      kubeconfig,
+      '--nodes',
+      String(simNodes),
+      '--cpu',
+      '32',
+      '--memory',
+      '256Gi',
+      '--pods',
+      '110',
+      '--name-prefix',
+      'sim-',
+    ],
+    join(dir, 'sim.log'),
+  );
+  running.add(sim);
+  try {
+    const deadline = Date.now() + 120_000;
+    while (!sim.logs().includes('simulated nodes registered')) {
+      if (sim.exited) throw new Error(`skiff sim exited:\n${sim.logs()}`);
+      if (Date.now() > deadline) throw new Error(`skiff sim not ready:\n${sim.logs()}`);
+      await sleep(100);
+    }
+    log(`Deployment: ${simNodes} simulated nodes registered`);
+    await sleep(1000);
+    await client.must('POST', '/api/v1/namespaces', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: NS },
+    });
+    const labels = { app: 'bench-deploy' };
+    const bound = new Set<string>();
+    let allBoundAt = Number.NaN;
+    let t0 = 0;
+    const w = await client.watch(`/api/v1/namespaces/${NS}/pods?watch=1`, (line) => {
+      const ev = JSON.parse(line) as {
+        object?: { metadata?: { name?: string }; spec?: { nodeName?: string } };
+      };
+      const n = ev.object?.metadata?.name;
+      if (n && ev.object?.spec?.nodeName && !bound.has(n)) {
+        bound.add(n);
+        if (bound.size === replicas) allBoundAt = performance.now() - t0;
+      }
+    });
+    await sleep(200);
+    const s0 = proc.cpuMs();
+    const m0 = sim.cpuMs();
+    t0 = performance.now();
+    await client.must('POST', `/apis/apps/v1/namespaces/${NS}/deployments`, {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', namespace: NS },
+      spec: {
+        replicas,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            containers: [
+              {
+                name: 'app',
+                image: 'registry.k8s.io/pause:3.10',
+                resources: { requests: { cpu: '10m', memory: '16Mi' } },
+              },
+            ],
+          },
+        },
+      },
+    });
+    let conditionMs = Number.NaN;
+    let availableMs = Number.NaN;
+    let timedOut = false;
+    let last = '';
+    for (;;) {
+      const d = await client.json<{
+        status?: {
+          availableReplicas?: number;
+          readyReplicas?: number;
+          updatedReplicas?: number;
+          conditions?: { type: string; status: string }[];
+        };
+      }>('GET', `/apis/apps/v1/namespaces/${NS}/deployments/web`);
+      const now = performance.now() - t0;
+      const st = d.status ?? {};
+      if (
+        Number.isNaN(conditionMs) &&
+        st.conditions?.some((c) => c.type === 'Available' && c.status === 'True')
+      )
+        conditionMs = now;
+      if ((st.availableReplicas ?? 0) >= replicas) {
+        availableMs = now;
+        break;
+      }
+      const s = `available ${st.availableReplicas ?? 0}, bound ${bound.size}`;
+      if (s !== last && Math.round(now) % 1000 < 120) log(`Deployment: ${(now / 1000).toFixed(1)} s: ${s}`);
+      last = s;
+      if (now > CASE_TIMEOUT_MS) {
+        timedOut = true;
+        availableMs = now;
+        break;
+      }
+      await sleep(100);
+    }
+    const serverCpuMs = proc.cpuMs() - s0;
+    const simCpuMs = sim.cpuMs() - m0;
+    w.close();
+    log(
+      `Deployment: ${replicas} replicas available in ${fmtS(availableMs)} s${timedOut ? ' (TIMED OUT)' : ''}`,
+    );
+    return {
+      replicas,
+      simNodes,
+      availableMs,
+      scheduledMs: allBoundAt,
+      conditionMs,
+      serverCpuMs,
+      simCpuMs,
+      timedOut,
+    };
+  } finally {
+    client.close();
+    await stopProc(sim);
+    await stopProc(proc);
+  }
+}
+
+// ---- main ----------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const root = mkdtempSync(join(tmpdir(), 'skiff-sched-bench-'));
+  const onSignal = () => {
+    for (const p of running) {
+      try {
+        process.kill(p.pid, 'SIGKILL');
+      } catch {}
+    }
+    if (!args.keep) rmSync(root, { recursive: true, force: true });
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  const startedAt = new Date();
+  const sched: SchedResult[] = [];
+  let baseline: BaselineResult | undefined;
+  let deploy: DeployResult | undefined;
+  try {
+    if (CASES.has('basic')) sched.push(await schedulingCase(root, 'SchedulingBasic', 'basic', NODES, PODS));
+    if (CASES.has('baseline')) baseline = await bindBaseline(root, NODES, PODS);
+    if (CASES.has('affinity'))
+      sched.push(
+        await schedulingCase(root, 'NodeAffinity (required, ½ of nodes)', 'affinity', NODES, AFFINITY_PODS),
+      );
+    if (CASES.has('anti'))
+      sched.push(
+        await schedulingCase(root, 'PodAntiAffinity (required, hostname)', 'anti', NODES, ANTI_PODS),
+      );
+    if (CASES.has('spread'))
+      sched.push(
+        await schedulingCase(
+          root,
+          `TopologySpreading (hard, maxSkew 1, ${ZONES} zones)`,
+          'spread',
+          NODES,
+          SPREAD_PODS,
+        ),
+      );
+    if (CASES.has('deployment')) deploy = await deploymentCase(root, REPLICAS, SIM_NODES);
+  } finally {
+    for (const p of [...running]) await stopProc(p);
+    if (args.keep) log(`kept ${root}`);
+    else rmSync(root, { recursive: true, force: true });
+  }
+
+  // ---- report ----
+  const out: string[] = [];
+  const argv = process.argv.slice(2).join(' ');
+  out.push(`Run: \`node bench/scheduler/run.ts${argv ? ` ${argv}` : ''}\``);
+  out.push('');
+  out.push(
+    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ${platform()} ${release()}, node ${process.version}; load ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')} at the end; started ${startedAt.toISOString()}. Client concurrency ${CONCURRENCY}.`,
+  );
+  out.push('');
+  const bindRate = baseline ? (baseline.pods / baseline.bindMs) * 1000 : Number.NaN;
+  const createRate = baseline ? (baseline.pods / baseline.createMs) * 1000 : Number.NaN;
+  // Create then bind, back to back, by the bench: the API-only ceiling for "first create → last bind".
+  const ceiling = baseline ? (baseline.pods / (baseline.createMs + baseline.bindMs)) * 1000 : Number.NaN;
+  const rows = sched.map((r) => {
+    const rate = (r.scheduled / r.elapsedMs) * 1000;
+    let target = '–';
+    if (r.name === 'SchedulingBasic') {
+      const at = r.nodes === BASIC_TARGET.nodes && r.pods === BASIC_TARGET.pods;
+      target = `≥ ${fmtInt(BASIC_TARGET.podsPerSec)} at 5,000/10,000: ${at ? met(rate >= BASIC_TARGET.podsPerSec) : `n/a (ran ${fmtInt(r.nodes)}/${fmtInt(r.pods)}${rate >= BASIC_TARGET.podsPerSec ? ', rate met' : ', rate not met'})`}`;
+    } else if (r.name.startsWith('PodAntiAffinity')) {
+      const at = r.nodes === ANTI_TARGET.nodes;
+      target = `≥ ${ANTI_TARGET.podsPerSec} at 5,000 nodes: ${at ? met(rate >= ANTI_TARGET.podsPerSec) : `n/a (ran ${fmtInt(r.nodes)} nodes)`}`;
+    }
+    return [
+      r.name,
+      fmtInt(r.nodes),
+      `${fmtInt(r.scheduled)}/${fmtInt(r.pods)}${r.timedOut ? ' (timed out)' : ''}`,
+      fmtS(r.elapsedMs),
+      fmtS(r.createMs),
+      `**${fmtInt(rate)}**`,
+      baseline ? fmtPct(rate / bindRate) : '–',
+      baseline ? fmtPct(rate / ceiling) : '–',
+      r.scheduled ? (r.serverCpuMs / r.scheduled).toFixed(2) : '–',
+      target,
+    ];
+  });
+  if (rows.length) {
+    out.push('### Scheduling throughput (first create → last bind seen through a watch)');
+    out.push('');
+    out.push(
+      table(
+        [
+          'case',
+          'nodes',
+          'pods bound',
+          'elapsed s',
+          'creates done s',
+          'pods/s',
+          '% of raw binds/s',
+          '% of create+bind ceiling',
+          'server CPU ms/pod',
+          'target',
+        ],
+        rows,
+      ),
+    );
+    out.push('');
+  }
+  if (baseline) {
+    out.push('### Baseline: the API alone (scheduler off; the bench creates, then binds, the same pods)');
+    out.push('');
+    out.push(
+      table(
+        ['step', 'pods', 'elapsed s', 'per s', 'server CPU ms/pod'],
+        [
+          [
+            'create pods',
+            fmtInt(baseline.pods),
+            fmtS(baseline.createMs),
+            fmtInt(createRate),
+            (baseline.createCpuMs / baseline.pods).toFixed(2),
+          ],
+          [
+            'POST pods/NAME/binding',
+            fmtInt(baseline.pods),
+            fmtS(baseline.bindMs),
+            `**${fmtInt(bindRate)}**`,
+            (baseline.bindCpuMs / baseline.pods).toFixed(2),
+          ],
+          [
+            'create + bind (ceiling)',
+            fmtInt(baseline.pods),
+            fmtS(baseline.createMs + baseline.bindMs),
+            fmtInt(ceiling),
+            ((baseline.createCpuMs + baseline.bindCpuMs) / baseline.pods).toFixed(2),
+          ],
+        ],
+      ),
+    );
+    out.push('');
+  }
+  if (deploy) {
+    out.push(
+      `### Deployment of ${fmtInt(deploy.replicas)} replicas on ${deploy.simNodes} simulated nodes (controllers on)`,
+    );
+    out.push('');
+    const at = deploy.replicas === DEPLOY_TARGET.replicas;
+    out.push(
+      table(
+        ['measure', 'seconds', 'target'],
+        [
+          ['create → all pods bound', fmtS(deploy.scheduledMs), '–'],
+          ['create → Available condition True', fmtS(deploy.conditionMs), '–'],
+          [
+            `create → availableReplicas = ${fmtInt(deploy.replicas)}${deploy.timedOut ? ' (timed out)' : ''}`,
+            `**${fmtS(deploy.availableMs)}**`,
+            `≤ ${DEPLOY_TARGET.seconds} s: ${at ? met(!deploy.timedOut && deploy.availableMs <= DEPLOY_TARGET.seconds * 1000) : `n/a (ran ${fmtInt(deploy.replicas)})`}`,
+          ],
+          ['server CPU during it (s)', fmtS(deploy.serverCpuMs), '–'],
+          ['sim CPU during it (s)', fmtS(deploy.simCpuMs), '–'],
+        ],
+      ),
+    );
+    out.push('');
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+await main();
