@@ -37,6 +37,9 @@ import {
   podRef,
 } from './types.ts';
 
+/** How long the scheduling loop may run before letting I/O in (see run()). */
+const YIELD_EVERY_MS = 10;
+
 /** The informers the scheduler reads. Pods and nodes are required. */
 export interface SchedulerInformers {
   pods: Informer<Pod>;
@@ -160,12 +163,18 @@ export class Scheduler {
     this.cache.run();
     signal.addEventListener('abort', () => this.queue.close(), { once: true });
     try {
+      let slice = performance.now();
       while (!signal.aborted) {
         const info = await this.queue.pop(signal);
         if (!info) break;
         await this.scheduleOne(info);
-        // pop() resolves at once while pods are queued: let I/O (watch events, binding responses) in.
-        await new Promise<void>((r) => setImmediate(r));
+        // pop() resolves at once while pods are queued: let I/O (watch events, binding responses)
+        // in — but only every YIELD_EVERY_MS, so that the bindings sent meanwhile reach the API
+        // (and its storage) together rather than one by one.
+        if (performance.now() - slice >= YIELD_EVERY_MS) {
+          await new Promise<void>((r) => setImmediate(r));
+          slice = performance.now();
+        }
       }
     } finally {
       this.queue.close();
