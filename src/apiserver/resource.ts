@@ -25,6 +25,9 @@ export interface Strategy {
   /** Whether the resource has a status subresource: then the main resource ignores status changes
    * and the status subresource ignores everything else. */
   readonly statusSubresource: boolean;
+  /** Subresources besides `status` through which status may change too (pods/binding sets the
+   * PodScheduled condition with the node name, in one write, as Kubernetes does). */
+  readonly statusWritableFrom?: readonly string[];
   /** Whether metadata.generation is kept (set to 1 on create, +1 for every change outside metadata and status). */
   readonly generation: boolean;
   /** Whether PUT may create an object that does not exist (Kubernetes allows it for a few kinds). */

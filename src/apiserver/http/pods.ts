@@ -49,32 +49,20 @@ export async function bindPod(
         throw ApiError.conflict(PODS, name, `pod ${name} is already assigned to node "${spec.nodeName}"`);
       }
       pod.spec = { ...spec, nodeName: node };
+      // The node name and the PodScheduled condition in one write, as Kubernetes' binding does.
+      const status = (pod.status ?? {}) as { conditions?: Record<string, unknown>[] };
+      const conditions = (status.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
+      conditions.push({
+        type: 'PodScheduled',
+        status: 'True',
+        lastProbeTime: null,
+        lastTransitionTime: rfc3339(now),
+      });
+      pod.status = { ...status, conditions };
       return pod;
     },
     { dryRun: opts.dryRun, user: opts.user, subresource: 'binding' },
   );
-  // The PodScheduled condition goes through status (the main resource ignores status).
-  if (!opts.dryRun) {
-    await registry.patch(
-      pods,
-      namespace,
-      name,
-      (pod) => {
-        if (!pod) throw ApiError.notFound(PODS, name);
-        const status = (pod.status ?? {}) as { conditions?: Record<string, unknown>[] };
-        const conditions = (status.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
-        conditions.push({
-          type: 'PodScheduled',
-          status: 'True',
-          lastProbeTime: null,
-          lastTransitionTime: rfc3339(now),
-        });
-        pod.status = { ...status, conditions };
-        return pod;
-      },
-      { subresource: 'status', user: opts.user },
-    );
-  }
 }
 
 function tooMany(cause: string): ApiError {

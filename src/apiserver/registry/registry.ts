@@ -457,6 +457,8 @@ export class Registry {
           if (labels) next.metadata.labels = labels;
           else delete next.metadata.labels;
           if (status === undefined) delete next.status;
+        } else if (def.strategy.statusWritableFrom?.includes(ctx.subresource)) {
+          // This subresource writes status too (pods/binding).
         } else if (old.status !== undefined) next.status = old.status;
         else delete next.status;
       }

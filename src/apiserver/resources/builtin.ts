@@ -190,6 +190,7 @@ function declaredResources(opts: BuiltinOptions): ResourceDef[] {
       extraSubresources: podSubresources,
       strategy: {
         statusSubresource: true,
+        statusWritableFrom: ['binding'],
         generation: false,
         prepareForCreate(obj) {
           obj.status = { phase: 'Pending' };
