@@ -5,50 +5,26 @@
  */
 import { FieldError, type FieldPath } from '../../../api/errors.ts';
 import { isPlainObject } from '../../object.ts';
+import { obj } from '../core/json.ts';
 
 export type Obj = Record<string, unknown>;
 
 export const isObj = isPlainObject;
 
-/** The object, or an empty (detached) one for anything else. */
-export function obj(v: unknown): Obj {
-  return isPlainObject(v) ? v : {};
-}
-
-/** The object, or undefined for anything else. */
-export function optObj(v: unknown): Obj | undefined {
-  return isPlainObject(v) ? v : undefined;
-}
-
-/** The array, or an empty one. */
-export function arr(v: unknown): unknown[] {
-  return Array.isArray(v) ? v : [];
-}
-
-/** The string, or '' (Go's zero value). */
-export function str(v: unknown): string {
-  return typeof v === 'string' ? v : '';
-}
-
-/** The string, or undefined (an unset pointer). */
-export function optStr(v: unknown): string | undefined {
-  return typeof v === 'string' ? v : undefined;
-}
-
-/** The finite number, or undefined (an unset pointer). */
-export function num(v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-}
-
-/** The number, or 0 (Go's zero value). */
-export function num0(v: unknown): number {
-  return num(v) ?? 0;
-}
-
-/** Whether a field is set: present and not null (Go decodes null as nil / the zero value). */
-export function isSet(v: unknown): boolean {
-  return v !== undefined && v !== null;
-}
+// The accessors that behave exactly as the core strategies' do are shared with them.
+export {
+  arr,
+  ensureObj,
+  isSet,
+  num,
+  num0,
+  obj,
+  objItems,
+  optObj,
+  optStr,
+  str,
+  strList,
+} from '../core/json.ts';
 
 /** The string entries of a map, or undefined for an unset (nil) map. */
 export function optStrMap(v: unknown): Record<string, string> | undefined {
@@ -63,20 +39,6 @@ export function strMap(v: unknown): Record<string, string> {
   return optStrMap(v) ?? {};
 }
 
-/** The strings of an array (other entries dropped). */
-export function strList(v: unknown): string[] {
-  return arr(v).filter((x): x is string => typeof x === 'string');
-}
-
-/** The plain objects of an array, each with its index (other entries skipped). */
-export function objItems(v: unknown): [Obj, number][] {
-  const out: [Obj, number][] = [];
-  arr(v).forEach((x, i) => {
-    if (isPlainObject(x)) out.push([x, i]);
-  });
-  return out;
-}
-
 /** The value at a path of object keys, or undefined. */
 export function at(v: unknown, ...path: string[]): unknown {
   let cur = v;
@@ -85,20 +47,6 @@ export function at(v: unknown, ...path: string[]): unknown {
     cur = cur[k];
   }
   return cur;
-}
-
-/**
- * For defaulting: `parent[key]` as an object, created when unset. Undefined (and the field left
- * alone) when it holds something that is not an object.
- */
-export function ensureObj(parent: Obj, key: string): Obj | undefined {
-  const v = parent[key];
-  if (v === undefined || v === null) {
-    const o: Obj = {};
-    parent[key] = o;
-    return o;
-  }
-  return isPlainObject(v) ? v : undefined;
 }
 
 /** For defaulting a pointer field: sets `o[key]` when it is unset (absent or null). */
