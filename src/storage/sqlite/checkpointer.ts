@@ -61,7 +61,8 @@ export class Checkpointer {
 
   constructor(opts: CheckpointerOptions) {
     this.#opts = opts;
-    this.#worker = new Worker(new URL('./checkpoint-worker.ts', import.meta.url), {
+    this.#worker = new Worker(WORKER_SOURCE, {
+      eval: true,
       workerData: { path: opts.path },
     });
     this.#worker.unref();
