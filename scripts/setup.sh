@@ -8,6 +8,11 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 
 apt_packages=()
 command -v npm >/dev/null 2>&1 || apt_packages+=(nodejs npm)
+# What the kubelet runs pods with: containerd, runc, CNI plugins (/usr/lib/cni), the static binaries
+# its offline images are built from (busybox, catatonit), and the network tools of the node.
+for pkg in containerd runc containernetworking-plugins busybox-static catatonit iptables iproute2 conntrack; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || apt_packages+=("$pkg")
+done
 if [ ${#apt_packages[@]} -gt 0 ]; then
   log "installing Debian packages: ${apt_packages[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -1,0 +1,407 @@
+/**
+ * A CRI client over gRPC (runtime.v1) for containerd or any CRI runtime listening on a unix socket.
+ *
+ * Contract:
+ *  - One HTTP/2 connection serves both RuntimeService and ImageService; it connects lazily and
+ *    reconnects by itself. While the runtime is down, calls fail fast with a CriError UNAVAILABLE.
+ *  - Every call has a deadline: `timeoutMs` (default 2 min, the kubelet's runtime-request-timeout);
+ *    StopContainer and ExecSync add their own timeout to it; PullImage has none unless
+ *    `pullTimeoutMs` is set (the kubelet's pulls are bounded by the caller). A missed deadline
+ *    rejects with CriError DEADLINE_EXCEEDED.
+ *  - An aborted `signal` cancels the call and rejects with the signal's reason (an AbortError).
+ *  - Results are types.ts shapes: absent optional messages are `undefined` (never null).
+ */
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { type Logger, silentLogger } from '../../util/log.ts';
+import { CriError, GrpcCode } from './errors.ts';
+import type {
+  AuthConfig,
+  Container,
+  ContainerConfig,
+  ContainerFilter,
+  ContainerStats,
+  ContainerStatus,
+  CriRuntime,
+  ExecSyncResponse,
+  FilesystemUsage,
+  Image,
+  LinuxContainerResources,
+  PodSandbox,
+  PodSandboxConfig,
+  PodSandboxFilter,
+  PodSandboxStatus,
+  RuntimeCondition,
+  StreamingRequest,
+  VersionResponse,
+} from './types.ts';
+
+export interface CriClientOptions {
+  /** Deadline of each call, in ms (default 120 000). */
+  timeoutMs?: number;
+  /** Deadline of PullImage, in ms; 0 (the default) means none. */
+  pullTimeoutMs?: number;
+  /** Largest message sent or received, in bytes (default 16 MiB). */
+  maxMessageBytes?: number;
+  /** Logs each call at debug level with its duration. */
+  logger?: Logger;
+}
+
+interface Call {
+  signal?: AbortSignal;
+}
+
+type Callback = (err: grpc.ServiceError | null, res: unknown) => void;
+type UnaryMethod = (
+  req: unknown,
+  metadata: grpc.Metadata,
+  options: grpc.CallOptions,
+  callback: Callback,
+) => grpc.ClientUnaryCall;
+type ServiceClient = grpc.Client & Record<string, UnaryMethod>;
+type ServiceClientConstructor = new (
+  address: string,
+  credentials: grpc.ChannelCredentials,
+  options?: grpc.ClientOptions,
+) => ServiceClient;
+
+const PROTO_PATH = fileURLToPath(new URL('./api.proto', import.meta.url));
+const DEFAULT_TIMEOUT_MS = 120_000;
+const DEFAULT_MAX_MESSAGE = 16 * 1024 * 1024;
+/** The CRI API version the kubelet reports in VersionRequest. */
+const KUBELET_API_VERSION = '0.1.0';
+
+let services: { runtime: ServiceClientConstructor; image: ServiceClientConstructor } | undefined;
+
+/** Loads api.proto once per process. */
+function loadServices(): { runtime: ServiceClientConstructor; image: ServiceClientConstructor } {
+  if (services) return services;
+  const definition = protoLoader.loadSync(PROTO_PATH, {
+    keepCase: false,
+    longs: Number,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+  });
+  const root = grpc.loadPackageDefinition(definition) as unknown as {
+    runtime: { v1: { RuntimeService: ServiceClientConstructor; ImageService: ServiceClientConstructor } };
+  };
+  services = { runtime: root.runtime.v1.RuntimeService, image: root.runtime.v1.ImageService };
+  return services;
+}
+
+/** The gRPC target for a socket path (`/run/x.sock` or `unix:///run/x.sock`). */
+export function socketTarget(socketPath: string): string {
+  if (socketPath.startsWith('unix:')) return socketPath;
+  return `unix://${socketPath}`;
+}
+
+/** Connects (lazily) to the CRI runtime at `socketPath`. */
+export function createCriRuntime(socketPath: string, opts: CriClientOptions = {}): CriRuntime {
+  return new GrpcCriRuntime(socketPath, opts);
+}
+
+class GrpcCriRuntime implements CriRuntime {
+  readonly #runtime: ServiceClient;
+  readonly #image: ServiceClient;
+  readonly #timeoutMs: number;
+  readonly #pullTimeoutMs: number;
+  readonly #log: Logger;
+
+  constructor(socketPath: string, opts: CriClientOptions) {
+    const { runtime, image } = loadServices();
+    const max = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE;
+    const channelOptions: grpc.ClientOptions = {
+      'grpc.max_receive_message_length': max,
+      'grpc.max_send_message_length': max,
+    };
+    const target = socketTarget(socketPath);
+    this.#runtime = new runtime(target, grpc.credentials.createInsecure(), channelOptions);
+    this.#image = new image(target, grpc.credentials.createInsecure(), {
+      ...channelOptions,
+      channelOverride: this.#runtime.getChannel(),
+    });
+    this.#timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#pullTimeoutMs = opts.pullTimeoutMs ?? 0;
+    this.#log = opts.logger ?? silentLogger;
+  }
+
+  /** One unary call with a deadline (0: none) and cancellation by `signal`. */
+  #call<T>(
+    client: ServiceClient,
+    method: string,
+    req: unknown,
+    call: Call | undefined,
+    timeoutMs: number,
+  ): Promise<T> {
+    const signal = call?.signal;
+    const fn = client[method];
+    if (!fn) return Promise.reject(new Error(`CRI client: no method ${method}`));
+    return new Promise<T>((resolve, reject) => {
+      if (signal?.aborted) return reject(abortReason(signal));
+      const started = performance.now();
+      let aborted = false;
+      const options: grpc.CallOptions = timeoutMs > 0 ? { deadline: Date.now() + timeoutMs } : {};
+      const onAbort = () => {
+        aborted = true;
+        pending.cancel();
+      };
+      let pending: grpc.ClientUnaryCall;
+      const callback: Callback = (err, res) => {
+        signal?.removeEventListener('abort', onAbort);
+        const ms = Math.round((performance.now() - started) * 10) / 10;
+        if (aborted) {
+          this.#log.debug({ method, ms }, 'cri call aborted');
+          return reject(abortReason(signal));
+        }
+        if (err) {
+          this.#log.debug({ method, ms, code: err.code, details: err.details }, 'cri call failed');
+          return reject(
+            new CriError(method, err.code ?? GrpcCode.UNKNOWN, err.details || err.message, { cause: err }),
+          );
+        }
+        this.#log.debug({ method, ms }, 'cri call');
+        resolve(denull(res) as T);
+      };
+      try {
+        pending = fn.call(client, req, new grpc.Metadata(), options, callback);
+      } catch (err) {
+        // Thrown before anything is sent: a closed client, or a request that does not serialise.
+        const message = err instanceof Error ? err.message : String(err);
+        return reject(new CriError(method, GrpcCode.FAILED_PRECONDITION, message, { cause: err }));
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  #rt<T>(method: string, req: unknown, call?: Call, extraMs = 0): Promise<T> {
+    return this.#call<T>(this.#runtime, method, req, call, this.#timeoutMs + extraMs);
+  }
+
+  #img<T>(method: string, req: unknown, call?: Call, timeoutMs = this.#timeoutMs): Promise<T> {
+    return this.#call<T>(this.#image, method, req, call, timeoutMs);
+  }
+
+  // ---- RuntimeService --------------------------------------------------------------------------
+
+  version(opts?: Call): Promise<VersionResponse> {
+    return this.#rt<VersionResponse>('Version', { version: KUBELET_API_VERSION }, opts);
+  }
+
+  async status(opts?: Call): Promise<RuntimeCondition[]> {
+    const res = await this.#rt<{ status?: { conditions: RuntimeCondition[] } }>(
+      'Status',
+      { verbose: false },
+      opts,
+    );
+    return res.status?.conditions ?? [];
+  }
+
+  async runPodSandbox(config: PodSandboxConfig, opts?: Call & { runtimeHandler?: string }): Promise<string> {
+    const res = await this.#rt<{ podSandboxId: string }>(
+      'RunPodSandbox',
+      { config, runtimeHandler: opts?.runtimeHandler ?? '' },
+      opts,
+    );
+    return res.podSandboxId;
+  }
+
+  async stopPodSandbox(podSandboxId: string, opts?: Call): Promise<void> {
+    await this.#rt('StopPodSandbox', { podSandboxId }, opts);
+  }
+
+  async removePodSandbox(podSandboxId: string, opts?: Call): Promise<void> {
+    await this.#rt('RemovePodSandbox', { podSandboxId }, opts);
+  }
+
+  async podSandboxStatus(podSandboxId: string, opts?: Call): Promise<PodSandboxStatus> {
+    const res = await this.#rt<{ status?: PodSandboxStatus }>(
+      'PodSandboxStatus',
+      { podSandboxId, verbose: false },
+      opts,
+    );
+    if (!res.status)
+      throw new CriError('PodSandboxStatus', GrpcCode.NOT_FOUND, `no status for sandbox ${podSandboxId}`);
+    return res.status;
+  }
+
+  async listPodSandbox(filter?: PodSandboxFilter, opts?: Call): Promise<PodSandbox[]> {
+    const res = await this.#rt<{ items: PodSandbox[] }>('ListPodSandbox', { filter }, opts);
+    return res.items;
+  }
+
+  async createContainer(
+    podSandboxId: string,
+    config: ContainerConfig,
+    sandboxConfig: PodSandboxConfig,
+    opts?: Call,
+  ): Promise<string> {
+    const res = await this.#rt<{ containerId: string }>(
+      'CreateContainer',
+      { podSandboxId, config, sandboxConfig },
+      opts,
+    );
+    return res.containerId;
+  }
+
+  async startContainer(containerId: string, opts?: Call): Promise<void> {
+    await this.#rt('StartContainer', { containerId }, opts);
+  }
+
+  async stopContainer(containerId: string, timeoutSeconds: number, opts?: Call): Promise<void> {
+    await this.#rt(
+      'StopContainer',
+      { containerId, timeout: timeoutSeconds },
+      opts,
+      Math.max(0, timeoutSeconds) * 1000,
+    );
+  }
+
+  async removeContainer(containerId: string, opts?: Call): Promise<void> {
+    await this.#rt('RemoveContainer', { containerId }, opts);
+  }
+
+  async listContainers(filter?: ContainerFilter, opts?: Call): Promise<Container[]> {
+    const res = await this.#rt<{ containers: Container[] }>('ListContainers', { filter }, opts);
+    return res.containers;
+  }
+
+  async containerStatus(containerId: string, opts?: Call): Promise<ContainerStatus> {
+    const res = await this.#rt<{ status?: ContainerStatus }>(
+      'ContainerStatus',
+      { containerId, verbose: false },
+      opts,
+    );
+    if (!res.status)
+      throw new CriError('ContainerStatus', GrpcCode.NOT_FOUND, `no status for container ${containerId}`);
+    return res.status;
+  }
+
+  async updateContainerResources(
+    containerId: string,
+    linux: LinuxContainerResources,
+    opts?: Call,
+  ): Promise<void> {
+    await this.#rt('UpdateContainerResources', { containerId, linux }, opts);
+  }
+
+  async reopenContainerLog(containerId: string, opts?: Call): Promise<void> {
+    await this.#rt('ReopenContainerLog', { containerId }, opts);
+  }
+
+  execSync(
+    containerId: string,
+    cmd: string[],
+    timeoutSeconds: number,
+    opts?: Call,
+  ): Promise<ExecSyncResponse> {
+    return this.#rt<ExecSyncResponse>(
+      'ExecSync',
+      { containerId, cmd, timeout: timeoutSeconds },
+      opts,
+      Math.max(0, timeoutSeconds) * 1000,
+    );
+  }
+
+  async exec(req: StreamingRequest, opts?: Call): Promise<string> {
+    const res = await this.#rt<{ url: string }>('Exec', req, opts);
+    return res.url;
+  }
+
+  async attach(req: Omit<StreamingRequest, 'cmd'>, opts?: Call): Promise<string> {
+    const res = await this.#rt<{ url: string }>('Attach', req, opts);
+    return res.url;
+  }
+
+  async portForward(podSandboxId: string, ports: number[], opts?: Call): Promise<string> {
+    const res = await this.#rt<{ url: string }>('PortForward', { podSandboxId, port: ports }, opts);
+    return res.url;
+  }
+
+  async containerStats(containerId: string, opts?: Call): Promise<ContainerStats | undefined> {
+    const res = await this.#rt<{ stats?: ContainerStats }>('ContainerStats', { containerId }, opts);
+    return res.stats;
+  }
+
+  async listContainerStats(filter?: ContainerFilter, opts?: Call): Promise<ContainerStats[]> {
+    // ContainerStatsFilter has id, podSandboxId and labelSelector; a state filter cannot be sent.
+    const statsFilter = filter
+      ? {
+          id: filter.id ?? '',
+          podSandboxId: filter.podSandboxId ?? '',
+          labelSelector: filter.labelSelector ?? {},
+        }
+      : undefined;
+    const res = await this.#rt<{ stats: ContainerStats[] }>(
+      'ListContainerStats',
+      { filter: statsFilter },
+      opts,
+    );
+    return res.stats;
+  }
+
+  // ---- ImageService ----------------------------------------------------------------------------
+
+  async listImages(opts?: Call): Promise<Image[]> {
+    const res = await this.#img<{ images: Image[] }>('ListImages', {}, opts);
+    return res.images;
+  }
+
+  async imageStatus(image: string, opts?: Call): Promise<Image | undefined> {
+    const res = await this.#img<{ image?: Image }>('ImageStatus', { image: { image }, verbose: false }, opts);
+    return res.image;
+  }
+
+  async pullImage(
+    image: string,
+    auth?: AuthConfig,
+    sandboxConfig?: PodSandboxConfig,
+    opts?: Call,
+  ): Promise<string> {
+    const res = await this.#img<{ imageRef: string }>(
+      'PullImage',
+      { image: { image }, auth, sandboxConfig },
+      opts,
+      this.#pullTimeoutMs,
+    );
+    return res.imageRef;
+  }
+
+  async removeImage(image: string, opts?: Call): Promise<void> {
+    await this.#img('RemoveImage', { image: { image } }, opts);
+  }
+
+  async imageFsInfo(opts?: Call): Promise<FilesystemUsage[]> {
+    const res = await this.#img<{ imageFilesystems: FilesystemUsage[] }>('ImageFsInfo', {}, opts);
+    return res.imageFilesystems;
+  }
+
+  close(): void {
+    this.#image.close();
+    this.#runtime.close();
+  }
+}
+
+function abortReason(signal: AbortSignal | undefined): unknown {
+  return signal?.reason ?? new DOMException('This operation was aborted', 'AbortError');
+}
+
+/**
+ * proto-loader (defaults: true) fills absent message fields with null; types.ts says undefined.
+ * Removes null-valued keys in place, recursively (Buffers and arrays of scalars are left alone).
+ */
+export function denull(value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return value;
+  if (Array.isArray(value)) {
+    for (const item of value) denull(item);
+    return value;
+  }
+  const obj = value as Record<string, unknown>;
+  for (const key of Object.keys(obj)) {
+    const v = obj[key];
+    if (v === null) delete obj[key];
+    else if (typeof v === 'object') denull(v);
+  }
+  return obj;
+}
