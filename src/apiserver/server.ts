@@ -75,6 +75,11 @@ export interface ApiServerOptions {
   defaultUnreachableTolerationSeconds?: number;
   /** Client certificate for reaching kubelets, and the CA their serving certificates chain to. */
   kubeletClient?: KubeletClientConfig;
+  /**
+   * Non-Kubernetes paths served without authentication, e.g. the node join endpoints
+   * (auth/join.ts). A handler authenticates the request itself if it must, and throws ApiError.
+   */
+  publicHandlers?: Map<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>>;
 }
 
 export const DEFAULT_SERVICE_CIDR = '10.43.0.0/16';
@@ -258,6 +263,11 @@ export class ApiServer {
     let code = 200;
     const info = parseRequestInfo(req.method ?? 'GET', path, url.searchParams);
     try {
+      const extra = this.#opts.publicHandlers?.get(path);
+      if (extra) {
+        await extra(req, res);
+        return;
+      }
       if (
         PUBLIC_PATHS.has(path) ||
         path.startsWith('/healthz/') ||

@@ -20,11 +20,13 @@ import { EndpointSliceController } from '../controllers/endpointslice/index.ts';
 import { GarbageCollector } from '../controllers/garbagecollector/controller.ts';
 import { HttpDiscovery } from '../controllers/garbagecollector/discovery.ts';
 import { JobController, TtlAfterFinishedController } from '../controllers/job/index.ts';
+import { LocalPathController } from '../controllers/localpath/index.ts';
 import { ControllerManager } from '../controllers/manager.ts';
 import { NamespaceController } from '../controllers/namespace/index.ts';
 import { NodeIpamController } from '../controllers/nodeipam/index.ts';
 import { NodeLifecycleController, TaintEvictionController } from '../controllers/nodelifecycle/index.ts';
 import { PodGcController } from '../controllers/podgc/index.ts';
+import { PersistentVolumeBinderController, PvcProtectionController } from '../controllers/pvbinder/index.ts';
 import { ReplicaSetController } from '../controllers/replicaset/controller.ts';
 import { ServiceAccountController } from '../controllers/serviceaccount/index.ts';
 import { StatefulSetController } from '../controllers/statefulset/index.ts';
@@ -34,6 +36,8 @@ import type { Logger } from '../util/log.ts';
 
 export interface ControlPlaneOptions {
   config: ConnectionConfig;
+  /** Where the local-path provisioner puts volumes on each node (k3s: DATA_DIR/storage). */
+  localStorageRoot?: string;
   log: Logger;
   controllerOptions?: Partial<ControllerOptions>;
   scheduler?: boolean;
@@ -75,6 +79,9 @@ async function runControllerManager(opts: ControlPlaneOptions, signal: AbortSign
       new NodeLifecycleController(),
       new TaintEvictionController(),
       new NodeIpamController(),
+      new PersistentVolumeBinderController(),
+      new PvcProtectionController(),
+      ...(opts.localStorageRoot ? [new LocalPathController({ storageRoot: opts.localStorageRoot })] : []),
     ],
   });
   try {

@@ -2,10 +2,13 @@
  * The skiff command line: it wires the parts together and holds no logic of its own.
  */
 
+import { agentHelp, runAgent } from './agent.ts';
+import { imagesHelp, runImages } from './images.ts';
 import { runSchedulerCommand, schedulerHelp } from './scheduler.ts';
 import { DEFAULT_DATA_DIR, runServer, serverHelp } from './server.ts';
 import { runSim, simHelp } from './sim.ts';
 import { kubectlCommand, kubectlHelp } from './tools.ts';
+import { runUninstall, uninstallHelp } from './uninstall.ts';
 
 const VERSION = '0.1.0';
 
@@ -19,9 +22,19 @@ interface Command {
 
 const commands: Record<string, Command> = {
   server: {
-    summary: 'Run the control plane (datastore, API server, scheduler, controllers)',
+    summary: 'Run the control plane (datastore, API server, scheduler, controllers) and a node',
     help: serverHelp,
     run: runServer,
+  },
+  agent: {
+    summary: 'Join this machine to a cluster as a node (kubelet on containerd)',
+    help: agentHelp,
+    run: runAgent,
+  },
+  images: {
+    summary: "Import image archives into this node's containerd (air-gapped use)",
+    help: imagesHelp,
+    run: runImages,
   },
   scheduler: {
     summary: 'Run the scheduler alone against a cluster',
@@ -38,6 +51,11 @@ const commands: Record<string, Command> = {
     help: kubectlHelp,
     passThrough: true,
     run: (args) => kubectlCommand(args, DEFAULT_DATA_DIR),
+  },
+  uninstall: {
+    summary: 'Remove everything skiff made on this machine: containers, mounts, network, cgroups, data',
+    help: uninstallHelp,
+    run: runUninstall,
   },
   version: {
     summary: 'Print the version',

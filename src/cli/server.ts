@@ -1,38 +1,53 @@
 /**
- * `skiff server`: the control plane in one process — datastore, API server — like `k3s server`.
+ * `skiff server`: the control plane in one process — datastore, API server, scheduler, controllers —
+ * and this machine's node (kubelet on containerd), like `k3s server`.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { newJoinToken } from '../api/jointoken.ts';
+import { joinHandlers } from '../apiserver/auth/join.ts';
 import { writeKubeconfig } from '../apiserver/auth/kubeconfig.ts';
-import { ensurePki } from '../apiserver/auth/pki.ts';
+import {
+  ensurePki,
+  hostSans,
+  issueCertificate,
+  NODES_GROUP,
+  type Pki,
+  writeAtomic,
+} from '../apiserver/auth/pki.ts';
 import { bootstrapCluster } from '../apiserver/bootstrap.ts';
 import { createApiServer } from '../apiserver/index.ts';
+import { HttpRestClient } from '../client/rest.ts';
+import { ensureLocalPathStorageClass } from '../controllers/localpath/index.ts';
+import { loadCredentials, saveCredentials } from '../kubelet/join.ts';
+import type { Kubelet } from '../kubelet/kubelet.ts';
 import { SqliteStore } from '../storage/sqlite/store.ts';
-import { createLogger } from '../util/log.ts';
+import { createLogger, type Logger } from '../util/log.ts';
 import { runControlPlane } from './controlplane.ts';
+import { type NodeFlags, nodeFlagOptions, nodeFlagsHelp, nodeNameOf, startKubelet } from './node.ts';
 
 export const DEFAULT_DATA_DIR = '/var/lib/skiff';
 
 export const serverHelp = `Usage: skiff server [flags]
 
 Runs the control plane: the embedded SQLite datastore (DATA_DIR/db/state.db), the Kubernetes API
-server over HTTPS, the scheduler and the controller manager. On first start it creates a cluster CA, a serving certificate and admin
-credentials in DATA_DIR/tls, and once ready writes an admin kubeconfig to DATA_DIR/kubeconfig.yaml
-(use it with 'skiff kubectl' or any kubectl). Stops cleanly on SIGINT/SIGTERM.
-
-The node agent (kubelet) is not built yet: this runs the control plane alone, as with
---disable-agent. 'skiff sim' adds simulated nodes.
+server over HTTPS, the scheduler and the controller manager; and this machine's node: a kubelet
+running pods on its own containerd (DATA_DIR/agent). On first start it creates a cluster CA, a
+serving certificate and admin credentials in DATA_DIR/tls and a join token in DATA_DIR/token (other
+machines join with 'skiff agent --server URL --token TOKEN'); once ready it writes an admin
+kubeconfig to DATA_DIR/kubeconfig.yaml (use it with 'skiff kubectl' or any kubectl). Stops cleanly on
+SIGINT/SIGTERM; containers keep running and are re-adopted at the next start ('skiff uninstall'
+removes them). 'skiff sim' adds simulated nodes.
 
 Flags:
   --data-dir DIR             where skiff keeps its state (default ${DEFAULT_DATA_DIR})
   --https-listen-port PORT   API server port (default 6443)
   --bind-address ADDR        API server address (default 127.0.0.1)
   --tls-san NAME             extra DNS name or IP for the serving certificate (repeatable)
-  --disable-agent            run the control plane only (the only mode so far)
+  --disable-agent            run the control plane only (no kubelet, no containerd)
   --service-cidr CIDR        Service cluster IP range (default 10.43.0.0/16)
   --cluster-cidr CIDR        pod IP range (default 10.42.0.0/16)
-  --node-name NAME           this node's name (default: the host name)
   --event-ttl DURATION       how long Events are kept after their last change (default 1h)
   --disable-scheduler        do not run the scheduler
   --disable-controller-manager  do not run the controllers
@@ -41,7 +56,9 @@ Flags:
   --default-not-ready-toleration-seconds N, --default-unreachable-toleration-seconds N
                              how long pods stay on a not-ready/unreachable node (default 300)
   --retain-revisions N       revisions of history the datastore keeps for watches (default 1000)
-  -h, --help                 show this help`;
+  -h, --help                 show this help
+
+${nodeFlagsHelp}`;
 
 export async function runServer(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -54,7 +71,7 @@ export async function runServer(args: string[]): Promise<number> {
       'disable-agent': { type: 'boolean', default: false },
       'service-cidr': { type: 'string', default: '10.43.0.0/16' },
       'cluster-cidr': { type: 'string', default: '10.42.0.0/16' },
-      'node-name': { type: 'string' },
+      ...nodeFlagOptions,
       'retain-revisions': { type: 'string', default: '1000' },
       'datastore-endpoint': { type: 'string' },
       'event-ttl': { type: 'string', default: '1h' },
@@ -106,6 +123,7 @@ export async function runServer(args: string[]): Promise<number> {
   log.info({ dataDir, revision: store.stats().revision, ms: ms() }, 'datastore opened');
 
   let api: ReturnType<typeof createApiServer> | undefined;
+  let kubelet: Kubelet | undefined;
   const components = new AbortController();
   try {
     const sans = values['tls-san'];
@@ -114,6 +132,7 @@ export async function runServer(args: string[]): Promise<number> {
       ips: sans.filter((s) => /^[\d.:]+$/.test(s)),
     });
     if (pki.issued.length) log.info({ issued: pki.issued, ms: ms() }, 'certificates issued');
+    const token = ensureJoinToken(dataDir, pki.ca.cert);
 
     api = createApiServer({
       store,
@@ -122,8 +141,8 @@ export async function runServer(args: string[]): Promise<number> {
       port,
       logger: log,
       serviceCidr: values['service-cidr'],
-      // The API server reaches kubelets with the admin identity for now (k3s issues a dedicated one).
-      kubeletClient: { cert: pki.admin.cert, key: pki.admin.key, ca: pki.ca.cert },
+      kubeletClient: { cert: pki.kubeletClient.cert, key: pki.kubeletClient.key, ca: pki.ca.cert },
+      publicHandlers: joinHandlers({ ca: pki.ca, token }),
       eventTtlSeconds: parseDuration(values['event-ttl'], '--event-ttl'),
       defaultNotReadyTolerationSeconds: notReadySeconds,
       defaultUnreachableTolerationSeconds: unreachableSeconds,
@@ -140,10 +159,14 @@ export async function runServer(args: string[]): Promise<number> {
         : values['bind-address'];
     const server = `https://${host.includes(':') ? `[${host}]` : host}:${bound}`;
     const kubeconfig = join(dataDir, 'kubeconfig.yaml');
-    writeKubeconfig(kubeconfig, { server, ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key });
+    const admin = { server, ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key };
+    await ensureLocalPathStorageClass(new HttpRestClient(admin, { component: 'skiff-server' }));
+    writeKubeconfig(kubeconfig, admin);
+    const localStorageRoot = join(dataDir, 'storage');
     void runControlPlane(
       {
-        config: { server, ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key },
+        config: admin,
+        localStorageRoot,
         log,
         scheduler: !values['disable-scheduler'],
         controllers: !values['disable-controller-manager'],
@@ -157,9 +180,21 @@ export async function runServer(args: string[]): Promise<number> {
       components.signal,
     ).catch((err: unknown) => log.error({ err }, 'the scheduler or controller manager failed'));
     log.info(
-      { server, kubeconfig, ms: ms() },
-      `API server ready; try: bin/skiff kubectl --data-dir ${dataDir} get namespaces (control plane only: no kubelet yet; skiff sim adds simulated nodes)`,
+      { server, kubeconfig, token: join(dataDir, 'token'), ms: ms() },
+      `API server ready; try: bin/skiff kubectl --data-dir ${dataDir} get nodes`,
     );
+    if (!values['disable-agent']) {
+      startLocalNode({ dataDir, server, pki, flags: values, localStorageRoot, log }, components.signal)
+        .then((k) => {
+          kubelet = k;
+        })
+        .catch((err: unknown) =>
+          log.error(
+            { err },
+            'the node agent failed to start: pods cannot run on this machine (run scripts/setup.sh to install containerd, or start with --disable-agent)',
+          ),
+        );
+    }
   } catch (err) {
     // Start-up failed half-way: release the port and the datastore so the process can exit.
     components.abort();
@@ -169,6 +204,7 @@ export async function runServer(args: string[]): Promise<number> {
   }
   log.info({ signal: await stopped }, 'shutting down');
   components.abort();
+  await kubelet?.stop();
   await api.close();
   await store.close();
   log.info('stopped');
@@ -189,4 +225,62 @@ export function parseDuration(text: string, flag: string): number {
     throw new Error(`${flag} must be a duration such as 30m or 1h, got ${JSON.stringify(text)}`);
   }
   return total;
+}
+
+/** DATA_DIR/token: created once (mode 0600), as k3s keeps its server token. */
+function ensureJoinToken(dataDir: string, caPem: string): string {
+  const file = join(dataDir, 'token');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const token = newJoinToken(caPem);
+  writeAtomic(file, `${token}\n`, 0o600);
+  return token;
+}
+
+/**
+ * This machine's node: its credentials come straight from the cluster CA (an agent gets the same
+ * through the join token), then the kubelet starts as on any node.
+ */
+async function startLocalNode(
+  opts: {
+    dataDir: string;
+    server: string;
+    pki: Pki;
+    flags: NodeFlags;
+    localStorageRoot: string;
+    log: Logger;
+  },
+  signal: AbortSignal,
+): Promise<Kubelet> {
+  const agentDir = join(opts.dataDir, 'agent');
+  const nodeName = nodeNameOf(opts.flags);
+  const sans = hostSans();
+  const ips = [...new Set([...sans.ips, ...(opts.flags['node-ip'] ? [opts.flags['node-ip']] : [])])];
+  let creds = loadCredentials(agentDir, nodeName, ips);
+  if (!creds || creds.ca !== opts.pki.ca.cert) {
+    const client = await issueCertificate(opts.pki.ca, {
+      commonName: `system:node:${nodeName}`,
+      organizations: [NODES_GROUP],
+      usage: 'client',
+    });
+    const serving = await issueCertificate(opts.pki.ca, {
+      commonName: nodeName,
+      usage: 'server',
+      dnsNames: [...new Set([nodeName, ...sans.dnsNames])],
+      ips,
+    });
+    creds = { ca: opts.pki.ca.cert, client, serving };
+    saveCredentials(agentDir, creds);
+  }
+  return startKubelet(
+    {
+      dataDir: opts.dataDir,
+      flags: opts.flags,
+      server: opts.server,
+      credentials: creds,
+      roles: ['control-plane', 'master'],
+      localStorageRoot: opts.localStorageRoot,
+      log: opts.log,
+    },
+    signal,
+  );
 }

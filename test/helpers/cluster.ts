@@ -3,15 +3,18 @@
  * kubectl/helm bound to its admin kubeconfig. Everything it starts is stopped by `stop()`.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { type ClientVersion, ensureClient } from '../../src/cli/tools.ts';
+import { buildBusyboxImage } from '../../src/kubelet/images/builder.ts';
 
 const exec = promisify(execFile);
 const root = join(import.meta.dirname, '..', '..');
 export const SKIFF = join(root, 'bin', 'skiff');
+/** The test image every node test uses: busybox-static in one layer, never pulled. */
+export const BUSYBOX = 'skiff.local/busybox:1.36';
 
 export interface RunResult {
   code: number;
@@ -23,6 +26,8 @@ export class TestCluster {
   readonly dataDir: string;
   readonly kubeconfig: string;
   readonly #child: ChildProcess;
+  #args: string[] = [];
+  #agent = false;
   #stderr = '';
   #exited: Promise<number | null>;
   server = '';
@@ -37,14 +42,29 @@ export class TestCluster {
     this.#exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
   }
 
-  /** Starts `skiff server` and waits until it wrote its kubeconfig (it is then ready). */
-  static async start(extraArgs: string[] = [], dataDir?: string): Promise<TestCluster> {
+  /**
+   * Starts `skiff server` and waits until it wrote its kubeconfig (it is then ready). The server runs
+   * without its node agent (`--disable-agent`) unless `opts.agent` is set: most tests use simulated
+   * nodes, and a kubelet brings up containerd.
+   */
+  static async start(
+    extraArgs: string[] = [],
+    dataDir?: string,
+    opts: { agent?: boolean } = {},
+  ): Promise<TestCluster> {
     const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'skiff-e2e-'));
-    const child = spawn(SKIFF, ['server', '--data-dir', dir, '--https-listen-port', '0', ...extraArgs], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, SKIFF_LOG_LEVEL: process.env.SKIFF_LOG_LEVEL ?? 'info' },
-    });
+    const agentArgs = opts.agent ? [] : ['--disable-agent'];
+    const child = spawn(
+      SKIFF,
+      ['server', '--data-dir', dir, '--https-listen-port', '0', ...agentArgs, ...extraArgs],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, SKIFF_LOG_LEVEL: process.env.SKIFF_LOG_LEVEL ?? 'info' },
+      },
+    );
     const cluster = new TestCluster(dir, child);
+    cluster.#args = extraArgs;
+    cluster.#agent = opts.agent ?? false;
     try {
       await cluster.#waitReady();
     } catch (err) {
@@ -53,6 +73,55 @@ export class TestCluster {
       throw err;
     }
     return cluster;
+  }
+
+  /**
+   * Starts `skiff server` with its node agent (real containerd) on a bridge and pod range of the
+   * test's own, with the busybox test image (`BUSYBOX`, built offline from busybox-static) placed in
+   * DATA_DIR/agent/images for import, and waits until the node is Ready.
+   */
+  static async startWithNode(opts: {
+    bridge: string;
+    clusterCidr: string;
+    extraArgs?: string[];
+  }): Promise<TestCluster> {
+    const dir = mkdtempSync(join(tmpdir(), 'skiff-node-'));
+    const images = join(dir, 'agent', 'images');
+    mkdirSync(images, { recursive: true });
+    const built = await buildBusyboxImage({ cacheDir: join(tmpdir(), 'skiff-test-images'), ref: BUSYBOX });
+    copyFileSync(built.file, join(images, 'busybox.tar'));
+    const cluster = await TestCluster.start(
+      [
+        '--kubelet-port',
+        '0',
+        '--cni-bridge',
+        opts.bridge,
+        '--node-name',
+        `node-${opts.bridge}`,
+        '--cluster-cidr',
+        opts.clusterCidr,
+        ...(opts.extraArgs ?? []),
+      ],
+      dir,
+      { agent: true },
+    );
+    try {
+      await cluster.waitNodeReady();
+    } catch (err) {
+      await cluster.stop();
+      throw err;
+    }
+    return cluster;
+  }
+
+  /** Waits (up to 60 s) until a Node is registered and Ready. */
+  async waitNodeReady(): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    while ((await this.kubectlOk(['get', 'nodes', '-o', 'name'])).trim() === '') {
+      if (Date.now() > deadline) throw new Error(`no node registered after 60 s:\n${this.#stderr}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await this.kubectlOk(['wait', '--for=condition=Ready', 'node', '--all', '--timeout=60s']);
   }
 
   async #waitReady(): Promise<void> {
@@ -117,8 +186,64 @@ export class TestCluster {
       await this.#exited;
       clearTimeout(timer);
     }
-    if (!opts.keepData) rmSync(this.dataDir, { recursive: true, force: true });
+    if (!opts.keepData) {
+      // A node's containers, mounts, network and cgroups outlive the server (as with k3s):
+      // `skiff uninstall` removes all of them, and the data dir.
+      if (existsSync(join(this.dataDir, 'agent'))) {
+        const r = await run(SKIFF, ['uninstall', '--data-dir', this.dataDir], {});
+        if (r.code !== 0) process.stderr.write(`skiff uninstall failed:\n${r.stderr}\n`);
+      }
+      rmSync(this.dataDir, { recursive: true, force: true });
+    }
     return this.#child.exitCode;
+  }
+
+  /** Stops the server (SIGTERM) and starts it again on the same data dir and flags. */
+  async restart(): Promise<TestCluster> {
+    await this.stop({ keepData: true });
+    return TestCluster.start(this.#args, this.dataDir, { agent: this.#agent });
+  }
+
+  /**
+   * Runs `kubectl port-forward ARGS` (e.g. `pod/x :8080`) until `stop()`; resolves once kubectl
+   * says where it listens, with that local port.
+   */
+  async portForward(
+    args: string[],
+    version: ClientVersion = '1.35',
+  ): Promise<{ port: number; stop(): void }> {
+    const bin = await ensureClient('kubectl', version);
+    const child = spawn(
+      bin,
+      [
+        '--kubeconfig',
+        this.kubeconfig,
+        '--cache-dir',
+        join(this.dataDir, 'kubectl-cache'),
+        'port-forward',
+        ...args,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    const port = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`kubectl port-forward did not start: ${out}`)), 20_000);
+      const onData = (d: Buffer) => {
+        out += d.toString();
+        const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(Number(m[1]));
+        }
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`kubectl port-forward exited ${code}: ${out}`));
+      });
+    });
+    return { port, stop: () => child.kill('SIGTERM') };
   }
 
   /** Kills the server with SIGKILL (for crash tests). */

@@ -8,7 +8,15 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { checkServerIdentity, type TLSSocket } from 'node:tls';
 import { FakeClock } from '../../util/clock.ts';
-import { canonicalIp, ensurePki, hostSans, type Pki, pkiPaths, verifyClientCert } from './pki.ts';
+import {
+  canonicalIp,
+  ensurePki,
+  hostSans,
+  issueCertificate,
+  type Pki,
+  pkiPaths,
+  verifyClientCert,
+} from './pki.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
 const HOST = { dnsNames: ['localhost', 'node-a'], ips: ['127.0.0.1', '::1', '192.0.2.10'] };
@@ -35,7 +43,7 @@ describe('ensurePki', () => {
   test('creates the CA, serving, admin and service-account files, keys mode 0600', async () => {
     const dir = newDir();
     const pki = await ensurePki(dir, { hostnames: [], ips: [], host: HOST });
-    assert.deepEqual(pki.issued, ['ca', 'serving', 'admin', 'service-account']);
+    assert.deepEqual(pki.issued, ['ca', 'serving', 'admin', 'kubelet-client', 'service-account']);
     const p = pkiPaths(dir);
     for (const key of [p.caKey, p.servingKey, p.adminKey, p.saKey]) assert.equal(mode(key), 0o600, key);
     for (const cert of [p.caCert, p.servingCert, p.adminCert, p.saPub]) assert.equal(mode(cert), 0o644, cert);
@@ -144,7 +152,7 @@ describe('ensurePki', () => {
     assert.deepEqual((await ensurePki(dir, { hostnames: [], ips: [], host: HOST, clock })).issued, []);
     clock.advance(100 * DAY);
     const renewed = await ensurePki(dir, { hostnames: [], ips: [], host: HOST, clock });
-    assert.deepEqual(renewed.issued, ['serving', 'admin']);
+    assert.deepEqual(renewed.issued, ['serving', 'admin', 'kubelet-client']);
     assert.equal(renewed.ca.cert, first.ca.cert);
     const notAfter = Date.parse(new X509Certificate(renewed.admin.cert).validTo);
     assert.ok(notAfter > clock.now() + 364 * DAY);
@@ -299,5 +307,31 @@ describe('verifyClientCert over real TLS', () => {
 
   test('a certificate of the right CA that is not for client auth → null', async () => {
     assert.equal(await whoami('127.0.0.1', pki.serving), null);
+  });
+});
+
+describe('issueCertificate', () => {
+  test('signs node client and serving certificates with the cluster CA', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'skiff-pki-issue-'));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    const pki = await ensurePki(dir, { hostnames: [], ips: [], host: HOST });
+    const client = await issueCertificate(pki.ca, {
+      commonName: 'system:node:n1',
+      organizations: ['system:nodes'],
+      usage: 'client',
+    });
+    const c = new X509Certificate(client.cert);
+    assert.equal(c.subject, 'O=system:nodes\nCN=system:node:n1');
+    assert.deepEqual(c.keyUsage, ['1.3.6.1.5.5.7.3.2']);
+    assert.ok(c.verify(new X509Certificate(pki.ca.cert).publicKey));
+    const serving = await issueCertificate(pki.ca, {
+      commonName: 'n1',
+      usage: 'server',
+      dnsNames: ['n1'],
+      ips: ['10.0.0.5'],
+    });
+    const s = new X509Certificate(serving.cert);
+    assert.equal(s.subjectAltName, 'DNS:n1, IP Address:10.0.0.5');
+    assert.deepEqual(s.keyUsage, ['1.3.6.1.5.5.7.3.1']);
   });
 });

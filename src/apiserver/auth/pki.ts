@@ -1,7 +1,8 @@
 /**
  * The cluster's PKI, kept in DATA_DIR/tls/ like k3s keeps its own: a CA, the API server's serving
- * certificate, the admin's client certificate (for the kubeconfig) and the service-account signing
- * key pair. {@link ensurePki} creates what is missing on first start and reuses it afterwards.
+ * certificate, the admin's client certificate (for the kubeconfig), the API server's client
+ * certificate for kubelets and the service-account signing key pair; {@link issueCertificate} signs
+ * the certificates of joining nodes. {@link ensurePki} creates what is missing on first start and reuses it afterwards.
  *
  * Rules:
  * - The CA (ECDSA P-256, 10 years) is created once and never replaced: every issued certificate and
@@ -53,6 +54,10 @@ export const KUBERNETES_SERVICE_NAMES = [
 
 export const ADMIN_USER = 'system:admin';
 export const ADMIN_GROUP = 'system:masters';
+/** The API server's identity towards kubelets (kubeadm's name); kubelets accept only this CN. */
+export const KUBELET_CLIENT_USER = 'kube-apiserver-kubelet-client';
+/** Nodes authenticate as `system:node:<name>` in group `system:nodes`, as Kubernetes' Node authorizer expects. */
+export const NODES_GROUP = 'system:nodes';
 
 export interface PkiOptions {
   /** Extra DNS names for the serving certificate (e.g. from `--tls-san`); IP literals are moved to `ips`. */
@@ -81,6 +86,8 @@ export interface Pki {
   serving: CertKeyPair & { dnsNames: string[]; ips: string[] };
   /** CN=system:admin, O=system:masters: the admin kubeconfig's identity. */
   admin: CertKeyPair;
+  /** CN=kube-apiserver-kubelet-client, O=system:masters: how the API server reaches kubelets. */
+  kubeletClient: CertKeyPair;
   /** RSA 2048 key pair that signs (private) and verifies (public) service-account tokens. */
   serviceAccount: { privateKey: string; publicKey: string; privateKeyPath: string; publicKeyPath: string };
   /** What this call created or re-issued: any of 'ca', 'serving', 'admin', 'service-account'. */
@@ -98,6 +105,8 @@ export function pkiPaths(dataDir: string) {
     servingKey: join(dir, 'serving-kube-apiserver.key'),
     adminCert: join(dir, 'client-admin.crt'),
     adminKey: join(dir, 'client-admin.key'),
+    kubeletClientCert: join(dir, 'client-kube-apiserver-kubelet.crt'),
+    kubeletClientKey: join(dir, 'client-kube-apiserver-kubelet.key'),
     saKey: join(dir, 'service.key'),
     saPub: join(dir, 'service.pub'),
   };
@@ -210,6 +219,20 @@ export async function ensurePki(dataDir: string, opts: PkiOptions): Promise<Pki>
     usage: x509.ExtendedKeyUsage.clientAuth,
   });
 
+  // The API server's client certificate for kubelets.
+  const kubeletClient = await ensureLeaf(
+    p.kubeletClientCert,
+    p.kubeletClientKey,
+    caSigner,
+    now,
+    issued,
+    'kubelet-client',
+    {
+      subject: [{ O: [ADMIN_GROUP] }, { CN: [KUBELET_CLIENT_USER] }],
+      usage: x509.ExtendedKeyUsage.clientAuth,
+    },
+  );
+
   // The service-account signing key pair.
   let saKey: string;
   let saPub: string;
@@ -233,9 +256,42 @@ export async function ensurePki(dataDir: string, opts: PkiOptions): Promise<Pki>
     ca: { ...ca, certPath: p.caCert, keyPath: p.caKey },
     serving: { ...serving, certPath: p.servingCert, keyPath: p.servingKey, ...wantSans },
     admin: { ...admin, certPath: p.adminCert, keyPath: p.adminKey },
+    kubeletClient: { ...kubeletClient, certPath: p.kubeletClientCert, keyPath: p.kubeletClientKey },
     serviceAccount: { privateKey: saKey, publicKey: saPub, privateKeyPath: p.saKey, publicKeyPath: p.saPub },
     issued,
   };
+}
+
+/** What {@link issueCertificate} signs: a client or serving certificate with the given names. */
+export interface CertificateRequest {
+  commonName: string;
+  organizations?: string[];
+  usage: 'client' | 'server';
+  /** Subject alternative names (serving certificates). */
+  dnsNames?: string[];
+  ips?: string[];
+  clock?: Clock;
+}
+
+/** Issues a one-year leaf certificate (ECDSA P-256, new key) signed by the cluster CA. */
+export async function issueCertificate(
+  ca: { cert: string; key: string },
+  req: CertificateRequest,
+): Promise<{ cert: string; key: string }> {
+  const signer = await signerFromPem(ca.cert, ca.key);
+  const subject: x509.JsonName = [
+    ...(req.organizations?.length ? [{ O: req.organizations }] : []),
+    { CN: [req.commonName] },
+  ];
+  const sans =
+    req.dnsNames?.length || req.ips?.length
+      ? {
+          dnsNames: uniqSorted((req.dnsNames ?? []).map((n) => checkDnsName(n).toLowerCase())),
+          ips: uniqSorted((req.ips ?? []).map(canonicalIp)),
+        }
+      : undefined;
+  const usage = req.usage === 'client' ? x509.ExtendedKeyUsage.clientAuth : x509.ExtendedKeyUsage.serverAuth;
+  return issueLeaf(signer, (req.clock ?? systemClock).now(), { subject, usage, ...(sans ? { sans } : {}) });
 }
 
 interface Signer {

@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import { ApiError } from '../../api/errors.ts';
@@ -97,6 +98,15 @@ export async function resolveKubeletTarget(
   return { host: address, port, path };
 }
 
+/** A kubelet error answer as the Status kube-apiserver makes of it. */
+function kubeletError(code: number, body: string): ApiError {
+  if (code === 400) return ApiError.badRequest(body);
+  if (code === 500) return ApiError.internal(body);
+  if (code === 404)
+    return new ApiError(404, 'NotFound', body || 'the server could not find the requested resource');
+  return new ApiError(code, 'InternalError', body || `the server responded with the status code ${code}`);
+}
+
 /** Relays a GET (pods/log) to the kubelet and streams the answer back. */
 export function proxyGet(
   target: Target,
@@ -116,7 +126,17 @@ export function proxyGet(
         ca: kubelet.ca,
       },
       (up) => {
-        res.writeHead(up.statusCode ?? 502, {
+        const code = up.statusCode ?? 502;
+        if (code < 200 || code > 206) {
+          // The kubelet answers errors in plain text; clients get them as a Status, as
+          // kube-apiserver's GenericHttpResponseChecker renders them.
+          const chunks: Buffer[] = [];
+          up.on('data', (c: Buffer) => chunks.push(c));
+          up.on('end', () => reject(kubeletError(code, Buffer.concat(chunks).toString().trim())));
+          up.on('error', reject);
+          return;
+        }
+        res.writeHead(code, {
           'Content-Type': up.headers['content-type'] ?? 'text/plain',
           'Cache-Control': 'no-cache, private',
         });
@@ -153,7 +173,8 @@ export function proxyUpgrade(
       cert: kubelet.cert,
       key: kubelet.key,
       ca: kubelet.ca,
-      servername: target.host,
+      // SNI carries host names only; an IP address is checked against the certificate's IP SANs.
+      ...(isIP(target.host) ? {} : { servername: target.host }),
     },
     () => {
       const lines = [`${req.method} ${target.path} HTTP/1.1`];

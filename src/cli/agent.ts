@@ -1,0 +1,85 @@
+/**
+ * `skiff agent`: a worker node, like `k3s agent` — joins a cluster with the server's join token and
+ * runs a kubelet on its own containerd.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { hostSans } from '../apiserver/auth/pki.ts';
+import { ensureNodeCredentials } from '../kubelet/join.ts';
+import { createLogger } from '../util/log.ts';
+import { nodeFlagOptions, nodeFlagsHelp, nodeNameOf, startKubelet } from './node.ts';
+import { DEFAULT_DATA_DIR } from './server.ts';
+import { runUninstall } from './uninstall.ts';
+
+export const agentHelp = `Usage: skiff agent --server URL --token TOKEN [flags]
+
+Joins this machine to a cluster as a node: fetches its credentials from the server with the join
+token (the server keeps it in DATA_DIR/token), then runs a kubelet on its own containerd, as
+'skiff server' does for its own node. Stops on SIGINT/SIGTERM; containers keep running and are
+re-adopted at the next start ('skiff uninstall' removes them).
+
+Flags:
+  --server URL               the API server, e.g. https://10.0.0.1:6443 (required)
+  --token TOKEN              the join token (or --token-file FILE)
+  --token-file FILE          read the join token from FILE
+  --data-dir DIR             where the agent keeps its state (default ${DEFAULT_DATA_DIR})
+  --cleanup                  remove everything this node made (as 'skiff uninstall') and exit
+  -h, --help                 show this help
+
+${nodeFlagsHelp}`;
+
+export async function runAgent(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      server: { type: 'string' },
+      token: { type: 'string' },
+      'token-file': { type: 'string' },
+      'data-dir': { type: 'string', default: DEFAULT_DATA_DIR },
+      cleanup: { type: 'boolean', default: false },
+      ...nodeFlagOptions,
+    },
+    strict: true,
+  });
+  if (values.cleanup) return runUninstall(['--data-dir', values['data-dir']]);
+  if (!values.server) throw new Error('--server is required, e.g. --server https://10.0.0.1:6443');
+  const token =
+    values.token ?? (values['token-file'] ? readFileSync(values['token-file'], 'utf8').trim() : '');
+  if (!token) throw new Error('--token (or --token-file) is required: copy DATA_DIR/token from the server');
+  const log = createLogger('skiff');
+  const dataDir = values['data-dir'];
+  const stop = new AbortController();
+  const stopped = new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  const nodeName = nodeNameOf(values);
+  const sans = hostSans();
+  const ips = [...new Set([...sans.ips, ...(values['node-ip'] ? [values['node-ip']] : [])])];
+  const credentials = await ensureNodeCredentials({
+    agentDir: join(dataDir, 'agent'),
+    server: values.server,
+    token,
+    nodeName,
+    ips,
+    dnsNames: sans.dnsNames,
+    logger: log,
+  });
+  const kubelet = await startKubelet(
+    {
+      dataDir,
+      flags: values,
+      server: values.server,
+      credentials,
+      localStorageRoot: join(dataDir, 'storage'),
+      log,
+    },
+    stop.signal,
+  );
+  log.info({ signal: await stopped }, 'shutting down');
+  stop.abort();
+  await kubelet.stop();
+  log.info('stopped');
+  return 0;
+}

@@ -1,0 +1,129 @@
+/**
+ * The node agent's flags, shared by `skiff server` (its own node) and `skiff agent` (a joining
+ * node), and the one way both start a kubelet: the same code runs on every node.
+ */
+import { hostname } from 'node:os';
+import type { Taint } from 'kubernetes-types/core/v1.js';
+import { KUBELET_CLIENT_USER } from '../apiserver/auth/pki.ts';
+import { Kubelet } from '../kubelet/kubelet.ts';
+import type { Logger } from '../util/log.ts';
+
+export const nodeFlagsHelp = `Node flags:
+  --node-name NAME           this node's name (default: the host name, lower-cased)
+  --node-ip IP               this node's InternalIP (default: the default route's address)
+  --node-label KEY=VALUE     a label for this node (repeatable)
+  --node-taint KEY=VALUE:EFFECT  a taint registered with this node (repeatable)
+  --container-runtime-endpoint SOCKET  use this CRI socket instead of starting containerd
+  --kubelet-port PORT        the kubelet's HTTPS port (default 10250; 0 picks a free one)
+  --cni-bridge NAME          the pod network's Linux bridge (default cni0)
+  --cluster-dns IP           DNS server pods with dnsPolicy ClusterFirst use (repeatable;
+                             default: none, pods use the host's resolv.conf)
+  --cluster-domain DOMAIN    the cluster's DNS domain (default cluster.local)`;
+
+/** parseArgs options for the node flags. */
+export const nodeFlagOptions = {
+  'node-name': { type: 'string' as const },
+  'node-ip': { type: 'string' as const },
+  'node-label': { type: 'string' as const, multiple: true as const, default: [] as string[] },
+  'node-taint': { type: 'string' as const, multiple: true as const, default: [] as string[] },
+  'container-runtime-endpoint': { type: 'string' as const },
+  'kubelet-port': { type: 'string' as const, default: '10250' },
+  'cni-bridge': { type: 'string' as const, default: 'cni0' },
+  'cluster-dns': { type: 'string' as const, multiple: true as const, default: [] as string[] },
+  'cluster-domain': { type: 'string' as const, default: 'cluster.local' },
+};
+
+export interface NodeFlags {
+  'node-name'?: string;
+  'node-ip'?: string;
+  'node-label': string[];
+  'node-taint': string[];
+  'container-runtime-endpoint'?: string;
+  'kubelet-port': string;
+  'cni-bridge': string;
+  'cluster-dns': string[];
+  'cluster-domain': string;
+}
+
+/** The node name from --node-name or the host name, as the kubelet derives it. */
+export function nodeNameOf(flags: Pick<NodeFlags, 'node-name'>): string {
+  return (flags['node-name'] ?? hostname()).toLowerCase();
+}
+
+/** `key=value` labels; throws an Error naming the bad flag value. */
+export function parseLabels(values: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of values) {
+    const i = v.indexOf('=');
+    if (i <= 0) throw new Error(`--node-label must be KEY=VALUE, got ${JSON.stringify(v)}`);
+    out[v.slice(0, i)] = v.slice(i + 1);
+  }
+  return out;
+}
+
+const EFFECTS = new Set(['NoSchedule', 'PreferNoSchedule', 'NoExecute']);
+
+/** `key[=value]:Effect` taints, as kubelet's --register-with-taints. */
+export function parseTaints(values: string[]): Taint[] {
+  return values.map((v) => {
+    const m = /^([^=:]+)(?:=([^:]*))?:(\w+)$/.exec(v);
+    if (!m || !EFFECTS.has(m[3]!)) {
+      throw new Error(
+        `--node-taint must be KEY[=VALUE]:EFFECT with EFFECT one of NoSchedule, PreferNoSchedule, NoExecute; got ${JSON.stringify(v)}`,
+      );
+    }
+    return { key: m[1]!, ...(m[2] ? { value: m[2] } : {}), effect: m[3]! };
+  });
+}
+
+export function parsePort(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new Error(`${flag} must be a port number, got ${text}`);
+  return n;
+}
+
+/** Starts this node's kubelet with the given identity; resolves once it runs pods. */
+export async function startKubelet(
+  opts: {
+    dataDir: string;
+    flags: NodeFlags;
+    server: string;
+    credentials: {
+      ca: string;
+      client: { cert: string; key: string };
+      serving: { cert: string; key: string };
+    };
+    roles?: string[];
+    localStorageRoot?: string;
+    log: Logger;
+  },
+  signal: AbortSignal,
+): Promise<Kubelet> {
+  const f = opts.flags;
+  const kubelet = new Kubelet({
+    dataDir: opts.dataDir,
+    nodeName: nodeNameOf(f),
+    nodeIP: f['node-ip'],
+    client: {
+      server: opts.server,
+      ca: opts.credentials.ca,
+      cert: opts.credentials.client.cert,
+      key: opts.credentials.client.key,
+    },
+    serving: { ...opts.credentials.serving, ca: opts.credentials.ca },
+    allowedClients: [KUBELET_CLIENT_USER],
+    port: parsePort(f['kubelet-port'], '--kubelet-port'),
+    containerRuntimeEndpoint: f['container-runtime-endpoint'],
+    cniBridge: f['cni-bridge'],
+    clusterDns: f['cluster-dns'],
+    clusterDomain: f['cluster-domain'],
+    labels: parseLabels(f['node-label']),
+    taints: parseTaints(f['node-taint']),
+    roles: opts.roles,
+    localStorageRoot: opts.localStorageRoot,
+    logger: opts.log,
+  });
+  await kubelet.start(signal);
+  return kubelet;
+}
