@@ -19,7 +19,7 @@
  * Progress goes to stderr; the report (markdown) to stdout. Targets are printed, never asserted.
  * Server CPU is read from /proc/PID/stat (bin/skiff execs the pinned node, so the PID is the server's).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
@@ -42,6 +42,9 @@ const USAGE = `usage: node bench/scheduler/run.ts [options]
   --concurrency N       requests in flight when creating nodes/pods and binding (default 50)
   --case-timeout S      give up waiting for binds after S seconds (default 240)
   --cases LIST          basic,baseline,affinity,anti,spread,deployment (default all)
+  --request-counts      print the API requests the server served during the Deployment case (stderr)
+  --server-node-options=OPTS
+                        NODE_OPTIONS for the server children only (e.g. "--cpu-prof --cpu-prof-dir=DIR")
   --keep                keep the temporary directory`;
 
 const { values: args } = parseArgs({
@@ -57,6 +60,8 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '50' },
     'case-timeout': { type: 'string', default: '240' },
     cases: { type: 'string', default: 'basic,baseline,affinity,anti,spread,deployment' },
+    'server-node-options': { type: 'string', default: '' },
+    'request-counts': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -130,13 +135,12 @@ class SkiffProcess {
   readonly #child: ChildProcess;
   readonly #exited: Promise<void>;
 
-  constructor(argv: string[], logPath: string) {
+  constructor(argv: string[], logPath: string, nodeOptions = '') {
     this.logPath = logPath;
     const fd = openSync(logPath, 'a');
-    this.#child = spawn(SKIFF, argv, {
-      stdio: ['ignore', fd, fd],
-      env: { ...process.env, SKIFF_LOG_LEVEL: 'info' },
-    });
+    const env: NodeJS.ProcessEnv = { ...process.env, SKIFF_LOG_LEVEL: 'info' };
+    if (nodeOptions) env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} ${nodeOptions}`.trim();
+    this.#child = spawn(SKIFF, argv, { stdio: ['ignore', fd, fd], env });
     closeSync(fd);
     this.#exited = new Promise((resolve) => this.#child.once('exit', () => resolve()));
   }
@@ -183,14 +187,33 @@ class SkiffProcess {
 
 const running = new Set<SkiffProcess>();
 
+/**
+ * `--disable-agent` when this skiff's server has a node agent (kubelet + containerd) of its own: the
+ * benchmark measures the control plane against Node objects and simulated nodes, so a real node
+ * must neither take pods nor compete for the CPUs.
+ */
+const NO_AGENT: string[] = (() => {
+  try {
+    const help = execFileSync(SKIFF, ['server', '--help'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return help.includes('--disable-agent') ? ['--disable-agent'] : [];
+  } catch (err) {
+    const out = `${(err as { stdout?: string }).stdout ?? ''}`;
+    return out.includes('--disable-agent') ? ['--disable-agent'] : [];
+  }
+})();
+
 async function startServer(
   dir: string,
   flags: string[],
 ): Promise<{ proc: SkiffProcess; kubeconfig: string }> {
   const dataDir = join(dir, 'server');
   const proc = new SkiffProcess(
-    ['server', '--data-dir', dataDir, '--https-listen-port', '0', ...flags],
+    ['server', '--data-dir', dataDir, '--https-listen-port', '0', ...NO_AGENT, ...flags],
     join(dir, 'server.log'),
+    args['server-node-options'],
   );
   running.add(proc);
   const kubeconfig = join(dataDir, 'kubeconfig.yaml');
@@ -541,6 +564,21 @@ async function bindBaseline(root: string, nodes: number, pods: number): Promise<
 
 // ---- Deployment on simulated nodes ---------------------------------------------------------------
 
+/** apiserver_request_total from the server's /metrics, by "verb resource[/subresource]" (codes summed). */
+async function requestCounts(client: Client): Promise<Map<string, number>> {
+  const text = (await client.must('GET', '/metrics')).body.toString('utf8');
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    const labels = Object.fromEntries(
+      [...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!] as [string, string]),
+    );
+    const key = `${labels.verb} ${labels.resource}${labels.subresource ? `/${labels.subresource}` : ''}`;
+    out.set(key, (out.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return out;
+}
+
 interface DeployResult {
   replicas: number;
   simNodes: number;
@@ -608,6 +646,7 @@ async function deploymentCase(root: string, replicas: number, simNodes: number):
       }
     });
     await sleep(200);
+    const counts0 = args['request-counts'] ? await requestCounts(client) : undefined;
     const s0 = proc.cpuMs();
     const m0 = sim.cpuMs();
     t0 = performance.now();
@@ -669,6 +708,16 @@ async function deploymentCase(root: string, replicas: number, simNodes: number):
     const serverCpuMs = proc.cpuMs() - s0;
     const simCpuMs = sim.cpuMs() - m0;
     w.close();
+    if (counts0) {
+      const counts1 = await requestCounts(client);
+      const rows = [...counts1]
+        .map(([k, v]) => [k, v - (counts0.get(k) ?? 0)] as const)
+        .filter(([, v]) => v > 0)
+        .sort((a, b) => b[1] - a[1]);
+      log(
+        `Deployment: API requests during the case:\n${rows.map(([k, v]) => `  ${String(v).padStart(6)} ${k}`).join('\n')}`,
+      );
+    }
     log(
       `Deployment: ${replicas} replicas available in ${fmtS(availableMs)} s${timedOut ? ' (TIMED OUT)' : ''}`,
     );
@@ -734,7 +783,13 @@ async function main(): Promise<void> {
   } finally {
     for (const p of [...running]) await stopProc(p);
     if (args.keep) log(`kept ${root}`);
-    else rmSync(root, { recursive: true, force: true });
+    else {
+      try {
+        rmSync(root, { recursive: true, force: true });
+      } catch (err) {
+        log(`could not remove ${root}: ${(err as Error).message}`);
+      }
+    }
   }
 
   // ---- report ----

@@ -51,7 +51,8 @@ describe('Scheduler', () => {
     for (let i = 0; i < 100; i++) {
       cluster.seed('nodes', makeNode(`node-${i}`, { cpu: '4', memory: '8Gi', pods: 110 }));
     }
-    const s = start(cluster);
+    // Events unlimited (the fake clock does not move): every binding gets its Scheduled event.
+    const s = start(cluster, { eventQps: 0 });
     // 400m × 10 = 4 cpu: the cluster holds exactly 1,000 such pods.
     for (let i = 0; i < 1000; i++) cluster.seed('pods', makePod(`p-${i}`, { cpu: '400m', memory: '256Mi' }));
     await waitFor(

@@ -74,6 +74,10 @@ export interface SchedulerOptions {
   random?: () => number;
   /** reportingInstance of Events (e.g. the host name). */
   instance?: string;
+  /** Event writes per second (default 50, kube-scheduler's client qps); 0: unlimited. */
+  eventQps?: number;
+  /** Event write burst (default 100). */
+  eventBurst?: number;
 }
 
 export class Scheduler {
@@ -113,6 +117,7 @@ export class Scheduler {
       this.#logger,
       profiles[0]?.schedulerName ?? DEFAULT_SCHEDULER_NAME,
       o.instance ?? 'skiff-scheduler',
+      { qps: o.eventQps, burst: o.eventBurst },
     );
     this.priorities = new PriorityResolver(o.informers.priorityClasses?.lister());
     this.#podLister = this.priorities.lister(o.informers.pods.lister());
@@ -182,9 +187,13 @@ export class Scheduler {
     }
   }
 
-  /** Resolves when every binding and status update started so far has finished (tests, shutdown). */
+  /**
+   * Resolves when every binding and status update started so far has finished and every Event
+   * recorded has been written (tests, shutdown).
+   */
   async idle(): Promise<void> {
     while (this.#bindings.size > 0) await Promise.allSettled([...this.#bindings]);
+    await this.#events.flush();
   }
 
   /** The pod with spec.priority resolved (see PriorityResolver). */

@@ -62,6 +62,68 @@ describe('pods/binding', () => {
     const missing = await err(bindPod(registry, pods, 'default', 'p', { target: {} }, clock.now(), opts));
     assert.ok(missing instanceof ApiError && missing.code === 422);
   });
+
+  it('writes straight to storage like BindingREST: annotations merged, managedFields untouched, preconditions honoured', async () => {
+    const { registry, pods, pod, opts, clock } = await setup();
+    const created = await pod('p');
+    const before = created.metadata.managedFields;
+    const wrongUid = await err(
+      bindPod(
+        registry,
+        pods,
+        'default',
+        'p',
+        { metadata: { name: 'p', uid: 'not-it' }, target: { name: 'n1' } },
+        clock.now(),
+        opts,
+      ),
+    );
+    assert.ok(wrongUid instanceof ApiError && wrongUid.code === 409);
+    assert.match(wrongUid.message, /Precondition failed: UID/);
+    await bindPod(
+      registry,
+      pods,
+      'default',
+      'p',
+      {
+        metadata: { name: 'p', uid: created.metadata.uid, annotations: { 'example.com/why': 'test' } },
+        target: { name: 'n1' },
+      },
+      clock.now(),
+      opts,
+    );
+    const bound = await registry.get(pods, 'default', 'p');
+    assert.equal((bound.spec as { nodeName: string }).nodeName, 'n1');
+    assert.equal(bound.metadata.annotations?.['example.com/why'], 'test');
+    assert.deepEqual(bound.metadata.managedFields, before);
+    const again = await err(
+      bindPod(registry, pods, 'default', 'p', { target: { name: 'n2' } }, clock.now(), opts),
+    );
+    assert.equal(
+      again?.message,
+      'Operation cannot be fulfilled on pods/binding "p": pod p is already assigned to node "n1"',
+    );
+    const gone = await err(
+      bindPod(registry, pods, 'default', 'nope', { target: { name: 'n1' } }, clock.now(), opts),
+    );
+    assert.ok(gone instanceof ApiError && gone.code === 404);
+  });
+
+  it('refuses pods with scheduling gates', async () => {
+    const { registry, pods, opts, clock } = await setup();
+    await registry.create(pods, 'default', {
+      metadata: { name: 'g' },
+      spec: {
+        schedulingGates: [{ name: 'example.com/wait' }],
+        containers: [{ name: 'c', image: 'busybox' }],
+      },
+    });
+    const gated = await err(
+      bindPod(registry, pods, 'default', 'g', { target: { name: 'n1' } }, clock.now(), opts),
+    );
+    assert.ok(gated instanceof ApiError && gated.code === 409);
+    assert.match(gated.message, /non-empty \.spec\.schedulingGates/);
+  });
 });
 
 describe('pods/eviction', () => {

@@ -8,9 +8,14 @@ import { isPlainObject, type KubeObject, rfc3339 } from '../object.ts';
 import type { DeleteOptions, Registry } from '../registry/registry.ts';
 import type { ResourceDef } from '../resource.ts';
 
-const PODS = { group: '', resource: 'pods' };
+const BINDING = { group: '', resource: 'pods/binding' };
 
-/** Binds a pod to a node: sets spec.nodeName once, and the PodScheduled condition. */
+/**
+ * Binds a pod to a node (BindingREST): sets spec.nodeName once, merges the Binding's annotations
+ * into the pod's, and sets PodScheduled=True — one write straight to storage, as Kubernetes'
+ * setPodNodeAndMetadata does with a storage GuaranteedUpdate: no validation, no managedFields. The
+ * Binding's metadata.uid and metadata.resourceVersion, when set, are preconditions on the pod.
+ */
 export async function bindPod(
   registry: Registry,
   pods: ResourceDef,
@@ -22,7 +27,12 @@ export async function bindPod(
 ): Promise<void> {
   if (!isPlainObject(body)) throw ApiError.badRequest('the body must be a v1 Binding');
   const target = body.target as { kind?: unknown; name?: unknown } | undefined;
-  const meta = (body.metadata ?? {}) as { name?: unknown };
+  const meta = (isPlainObject(body.metadata) ? body.metadata : {}) as {
+    name?: unknown;
+    uid?: unknown;
+    resourceVersion?: unknown;
+    annotations?: unknown;
+  };
   if (meta.name !== undefined && meta.name !== name) {
     throw ApiError.badRequest(
       `the name of the object (${String(meta.name)}) does not match the name on the URL (${name})`,
@@ -35,33 +45,51 @@ export async function bindPod(
       FieldError.notSupported('target.kind', target.kind, ['Node']),
     ]);
   }
-  await registry.patch(
+  const annotations: Record<string, string> = {};
+  if (isPlainObject(meta.annotations)) {
+    for (const [k, v] of Object.entries(meta.annotations)) if (typeof v === 'string') annotations[k] = v;
+  }
+  const preconditions = {
+    uid: typeof meta.uid === 'string' ? meta.uid : undefined,
+    resourceVersion: typeof meta.resourceVersion === 'string' ? meta.resourceVersion : undefined,
+  };
+  await registry.updateStored(
     pods,
     namespace,
     name,
     (pod) => {
-      if (!pod) throw ApiError.notFound(PODS, name);
       if (pod.metadata.deletionTimestamp) {
-        throw ApiError.conflict(PODS, name, `pod ${name} is being deleted, cannot be assigned to a host`);
+        throw ApiError.conflict(BINDING, name, `pod ${name} is being deleted, cannot be assigned to a host`);
       }
-      const spec = (pod.spec ?? {}) as { nodeName?: string };
+      const spec = (pod.spec ?? {}) as { nodeName?: string; schedulingGates?: unknown[] };
       if (spec.nodeName) {
-        throw ApiError.conflict(PODS, name, `pod ${name} is already assigned to node "${spec.nodeName}"`);
+        throw ApiError.conflict(BINDING, name, `pod ${name} is already assigned to node "${spec.nodeName}"`);
+      }
+      if ((spec.schedulingGates ?? []).length > 0) {
+        throw ApiError.conflict(BINDING, name, `pod ${name} has non-empty .spec.schedulingGates`);
       }
       pod.spec = { ...spec, nodeName: node };
-      // The node name and the PodScheduled condition in one write, as Kubernetes' binding does.
+      if (Object.keys(annotations).length > 0) {
+        pod.metadata.annotations = { ...(pod.metadata.annotations ?? {}), ...annotations };
+      }
+      // podutil.UpdatePodCondition: PodScheduled=True, its transition time now.
       const status = (pod.status ?? {}) as { conditions?: Record<string, unknown>[] };
-      const conditions = (status.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
-      conditions.push({
+      const conditions = [...(status.conditions ?? [])];
+      const i = conditions.findIndex((c) => c.type === 'PodScheduled');
+      const old = i >= 0 ? conditions[i] : undefined;
+      const condition: Record<string, unknown> = {
         type: 'PodScheduled',
         status: 'True',
         lastProbeTime: null,
-        lastTransitionTime: rfc3339(now),
-      });
+        lastTransitionTime:
+          old?.status === 'True' && old.lastTransitionTime ? old.lastTransitionTime : rfc3339(now),
+      };
+      if (i >= 0) conditions[i] = condition;
+      else conditions.push(condition);
       pod.status = { ...status, conditions };
       return pod;
     },
-    { dryRun: opts.dryRun, user: opts.user, subresource: 'binding' },
+    { dryRun: opts.dryRun, preconditions },
   );
 }
 

@@ -94,11 +94,13 @@ export async function serveWatch(
     });
     for await (const event of events) {
       if (ac.signal.aborted) break;
-      let line: string;
+      let line: string | Buffer;
       if (event.type === 'ERROR' || event.type === 'BOOKMARK') {
         line = `${JSON.stringify({ type: event.type, object: event.object })}\n`;
+      } else if (plainJson && event.cached && (event.object as KubeObject).apiVersion === apiVersion) {
+        // The cached encoding (UTF-8 bytes), shared by every watcher of this event.
+        line = event.cached.line(event.type);
       } else if (plainJson && event.json && (event.object as KubeObject).apiVersion === apiVersion) {
-        // The cached encoding, shared by every watcher of this event.
         line = `{"type":"${event.type}","object":${event.json}}\n`;
       } else {
         let obj = event.object as KubeObject;

@@ -113,6 +113,17 @@ function withoutManagedFields(obj: object): JsonObject {
   return copy;
 }
 
+/**
+ * The object without metadata.managedFields, sharing everything else with `obj` (for reading only:
+ * compare() never changes its inputs). Values that are `undefined` stay, and read as absent.
+ */
+function withoutManagedFieldsShared(obj: object): JsonObject {
+  const o = obj as JsonObject;
+  if (!isObject(o.metadata) || !Object.hasOwn(o.metadata, 'managedFields')) return o;
+  const { managedFields: _, ...metadata } = o.metadata;
+  return { ...o, metadata };
+}
+
 function metadataOf(obj: JsonObject): JsonObject | undefined {
   return isObject(obj.metadata) ? obj.metadata : undefined;
 }
@@ -488,8 +499,8 @@ export function updateManagedFields(
       apiVersion: opts.apiVersion,
       ...(opts.subresource ? { subresource: opts.subresource } : {}),
     };
-    const before = oldObj ? withoutManagedFields(oldObj) : {};
-    managed = capUpdateManagers(updateCore(ctx, before, withoutManagedFields(newObj), managed, info));
+    const before = oldObj ? withoutManagedFieldsShared(oldObj) : {};
+    managed = capUpdateManagers(updateCore(ctx, before, withoutManagedFieldsShared(newObj), managed, info));
     const encoded = encodeManagedFields(managed);
     if (encoded) newObj.metadata.managedFields = encoded;
   } catch {

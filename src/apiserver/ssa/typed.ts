@@ -262,6 +262,8 @@ export function compare(lhs: Value, rhs: Value, s: SsaSchema): Comparison {
   const c: Comparison = { added: new FieldSet(), modified: new FieldSet(), removed: new FieldSet() };
   const walk = (l: Value, r: Value, s: SsaSchema, path: PathElement[]) => {
     if (l === undefined && r === undefined) return;
+    // Equal subtrees hold no difference (most of an object, in most writes): skip them whole.
+    if (l === r || (l !== undefined && r !== undefined && typeof l === 'object' && jsonEqual(l, r))) return;
     const leaf = () => {
       if (l === undefined) c.added.insert(path);
       else if (r === undefined) c.removed.insert(path);

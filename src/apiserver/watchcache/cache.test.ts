@@ -159,7 +159,11 @@ describe('ResourceCache', () => {
     const events = (await Promise.all(firsts)).map((r) => r.value as EncodedWatchEvent);
     ac.abort();
     assert.equal(events.length, 1000);
-    assert.ok(events.every((e) => e.json === events[0]!.json && e.object === events[0]!.object));
+    assert.ok(events[0]!.cached);
+    assert.ok(events.every((e) => e.cached === events[0]!.cached && e.object === events[0]!.object));
+    const line = events[0]!.cached!.line('ADDED');
+    assert.equal(events[1]!.cached!.line('ADDED'), line, 'the line is encoded once, its bytes shared');
+    assert.deepEqual(JSON.parse(line.toString('utf8')), { type: 'ADDED', object: events[0]!.object });
     assert.equal(cache.watchers, 1000);
   });
 });

@@ -38,16 +38,34 @@ export class CachedEvent {
     this.prev = prev;
   }
 
+  #lines: Partial<Record<'ADDED' | 'MODIFIED' | 'DELETED', Buffer>> | undefined;
+
   /** The object's JSON, computed on first use and then shared by every watcher. */
   get json(): string {
     this.#json ??= JSON.stringify(this.object);
     return this.#json;
+  }
+
+  /**
+   * The whole watch line `{"type":…,"object":…}\n` as UTF-8, made once per event type and shared by
+   * every plain-JSON watcher (a watcher's filter decides the type it sees).
+   */
+  line(type: 'ADDED' | 'MODIFIED' | 'DELETED'): Buffer {
+    this.#lines ??= {};
+    let b = this.#lines[type];
+    if (!b) {
+      b = Buffer.from(`{"type":"${type}","object":${this.json}}\n`);
+      this.#lines[type] = b;
+    }
+    return b;
   }
 }
 
 /** A watch event with the object's JSON already made (when the object is sent as is). */
 export interface EncodedWatchEvent extends ApiWatchEvent {
   json?: string;
+  /** The cache's event, whose encoded lines are shared (when the object is sent as is). */
+  cached?: CachedEvent;
 }
 
 interface Subscriber {
@@ -200,7 +218,7 @@ export class ResourceCache {
     if (e.type === 'DELETED') type = before ? 'DELETED' : null;
     else if (now) type = before ? 'MODIFIED' : 'ADDED';
     else if (before) type = 'DELETED';
-    if (type) s.push({ type, object: e.object, json: e.json });
+    if (type) s.push({ type, object: e.object, cached: e });
   }
 
   /** Waits until the cache has applied `revision` (or fails after `timeoutMs` with 504, as Kubernetes). */
@@ -295,7 +313,7 @@ export class ResourceCache {
     };
     if (opts.after === null) {
       const { entries, revision } = await this.#entries(matchKey, opts.filter);
-      for (const e of entries) queue.push({ type: 'ADDED', object: e.object, json: e.json });
+      for (const e of entries) queue.push({ type: 'ADDED', object: e.object, cached: e });
       sub.revision = revision;
       if (opts.initialEndBookmark) {
         const b = opts.bookmark(revision);

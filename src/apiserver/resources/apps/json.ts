@@ -5,7 +5,6 @@
  */
 import { FieldError, type FieldPath } from '../../../api/errors.ts';
 import { isPlainObject } from '../../object.ts';
-import { obj } from '../core/json.ts';
 
 export type Obj = Record<string, unknown>;
 
