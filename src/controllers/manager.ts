@@ -80,6 +80,7 @@ export class ControllerManager {
       return;
     }
     const identity = `${hostname()}_${randomBytes(6).toString('hex')}`;
+    let term: Promise<void> = Promise.resolve();
     while (!signal.aborted) {
       const elector = new LeaderElector({
         client: this.#o.client,
@@ -91,12 +92,18 @@ export class ControllerManager {
         callbacks: {
           onStartedLeading: (leading) => {
             this.#log.info({ identity }, 'controller manager is leading');
-            void this.#runControllers(leading);
+            term = this.#runControllers(leading).catch((err: unknown) =>
+              this.#log.error({ err }, 'controllers failed'),
+            );
           },
           onStoppedLeading: () => this.#log.info({ identity }, 'controller manager stopped leading'),
         },
       });
       await elector.run(signal);
+      // Lost the lease: the controllers stop taking work, but reconciles in flight finish first —
+      // standing again (and restarting the same controllers) before they have would let two
+      // terms act at once, e.g. a ReplicaSet creating its pods twice.
+      await term;
     }
   }
 

@@ -19,12 +19,19 @@ export interface RecordedEvent {
   object: string;
 }
 
+/** client-go's EventSourceObjectSpamFilter: a token bucket per source + object, 25 events, refilled one per 5 minutes. */
+const SPAM_BURST = 25;
+const SPAM_REFILL_MS = 300_000;
+/** Buckets kept (client-go keeps an LRU of 4096). */
+const SPAM_KEYS = 4096;
+
 export class EventRecorder {
   readonly #client: RestClient;
   readonly #component: string;
   readonly #clock: Clock;
   readonly #log: Logger;
   #seq = 0;
+  readonly #spam = new Map<string, { tokens: number; at: number }>();
   /** The last 100 events, newest last (for tests and debugging). */
   readonly recent: RecordedEvent[] = [];
 
@@ -39,6 +46,7 @@ export class EventRecorder {
   event(ref: ResourceRef, obj: KubeObject, type: EventType, reason: string, message: string): void {
     const namespace = obj.metadata.namespace || 'default';
     const now = this.#clock.now();
+    if (!this.#allow(ref, obj, now)) return;
     const suffix = (BigInt(now) * 1_000_000n + BigInt(this.#seq++ % 1_000_000)).toString(16);
     this.recent.push({ type, reason, message, object: `${ref.kind}/${obj.metadata.name ?? ''}` });
     if (this.recent.length > 100) this.recent.shift();
@@ -67,5 +75,22 @@ export class EventRecorder {
     this.#client.create(EVENTS, namespace, ev).catch((err: unknown) => {
       this.#log.debug({ err, reason }, 'could not record event');
     });
+  }
+
+  /** The spam filter: false drops the event (as client-go does, silently but for a debug log). */
+  #allow(ref: ResourceRef, obj: KubeObject, now: number): boolean {
+    const key = `${this.#component}/${ref.kind}/${obj.metadata.namespace ?? ''}/${obj.metadata.name ?? ''}/${obj.metadata.uid ?? ''}`;
+    const b = this.#spam.get(key) ?? { tokens: SPAM_BURST, at: now };
+    this.#spam.delete(key);
+    b.tokens = Math.min(SPAM_BURST, b.tokens + (now - b.at) / SPAM_REFILL_MS);
+    b.at = now;
+    this.#spam.set(key, b);
+    if (this.#spam.size > SPAM_KEYS) this.#spam.delete(this.#spam.keys().next().value!);
+    if (b.tokens < 1) {
+      this.#log.debug({ object: key }, 'event dropped by the spam filter');
+      return false;
+    }
+    b.tokens--;
+    return true;
   }
 }
