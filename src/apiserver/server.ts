@@ -14,6 +14,7 @@ import type { Store } from '../storage/store.ts';
 import { type Clock, systemClock } from '../util/clock.ts';
 import { type Logger, silentLogger } from '../util/log.ts';
 import { verifyClientCert } from './auth/pki.ts';
+import type { ServiceAccountTokens } from './auth/serviceaccount/index.ts';
 import { Catalog } from './catalog.ts';
 import { CrdManager } from './crd/manager.ts';
 import { compileSchema } from './crd/schema/index.ts';
@@ -31,10 +32,12 @@ import {
 import { type HandlerDeps, handleResource, type Patcher } from './http/handlers.ts';
 import { parseRequestInfo } from './http/requestinfo.ts';
 import { send, sendError } from './http/respond.ts';
+import { handleTokenRequest, registryObjectGetter } from './http/tokenrequest.ts';
 import { ApiMetrics } from './metrics.ts';
 import { OpenApiService } from './openapi/index.ts';
 import { Registry } from './registry/registry.ts';
 import { builtinResources } from './resources/builtin.ts';
+import { serviceAccountAdmission } from './resources/core/serviceaccount-admission.ts';
 import { ServiceAllocator } from './services/allocator.ts';
 import { serviceHooks } from './services/hooks.ts';
 import { crdPrinter } from './table/printers/index.ts';
@@ -60,6 +63,11 @@ export interface ApiServerOptions {
   clock?: Clock;
   logger?: Logger;
   tokens?: TokenAuthenticator;
+  /**
+   * Service account tokens (auth/serviceaccount): serves serviceaccounts/token, accepts the tokens
+   * as bearer tokens (after `tokens`), and turns on the ServiceAccount admission plugin for pods.
+   */
+  serviceAccounts?: ServiceAccountTokens;
   patch: Patcher;
   printers?: Map<string, Printer>;
   validateMeta: ConstructorParameters<typeof Registry>[0]['validateMeta'];
@@ -104,6 +112,7 @@ export class ApiServer {
   readonly #log: Logger;
   readonly #clock: Clock;
   readonly #deps: HandlerDeps;
+  readonly #tokens: TokenAuthenticator | undefined;
   #server: Server | null = null;
   #ready = false;
   readonly #sockets = new Set<import('node:net').Socket>();
@@ -131,18 +140,32 @@ export class ApiServer {
         schema: def.schema,
       })),
     );
+    const objects = registryObjectGetter(() => this.registry, this.catalog);
+    const saLookup = (ns: string, name: string) => objects('serviceaccounts', ns, name);
     this.allocator = new ServiceAllocator(store, opts.serviceCidr ?? DEFAULT_SERVICE_CIDR);
     this.registry = new Registry({
       store,
       clock: this.#clock,
       validateMeta: opts.validateMeta,
       logger: this.#log,
-      hooks: new Map([['/services', serviceHooks(this.allocator)]]),
+      hooks: new Map([
+        ['/services', serviceHooks(this.allocator)],
+        ...(opts.serviceAccounts ? [['/pods', serviceAccountAdmission(saLookup)] as const] : []),
+      ]),
     });
+    const sa = opts.serviceAccounts;
+    const saAuth = sa?.authenticator(
+      objects,
+      () => this.#clock.now(),
+      (reason) => this.#log.debug({ reason }, 'service account token rejected'),
+    );
+    this.#tokens =
+      opts.tokens && saAuth ? async (t) => (await opts.tokens!(t)) ?? saAuth(t) : (opts.tokens ?? saAuth);
     const builtins = builtinResources({
       eventTtlSeconds: opts.eventTtlSeconds,
       defaultNotReadyTolerationSeconds: opts.defaultNotReadyTolerationSeconds,
       defaultUnreachableTolerationSeconds: opts.defaultUnreachableTolerationSeconds,
+      serviceAccountAdmission: opts.serviceAccounts !== undefined,
     });
     for (const def of builtins) this.catalog.add(def);
     this.#crds = new CrdManager({
@@ -244,8 +267,8 @@ export class ApiServer {
     }
     if (cert) return cert;
     const auth = req.headers.authorization;
-    if (auth?.startsWith('Bearer ') && this.#opts.tokens) {
-      return this.#opts.tokens(auth.slice('Bearer '.length).trim());
+    if (auth?.startsWith('Bearer ') && this.#tokens) {
+      return this.#tokens(auth.slice('Bearer '.length).trim());
     }
     return null;
   }
@@ -445,6 +468,21 @@ export class ApiServer {
       if (info.root === 'api' && info.version !== 'v1') throw ApiError.noResource();
       if (!this.catalog.hasVersion(group, info.version)) throw ApiError.noResource();
       return send(res, 200, apiResourceList(this.catalog, group, info.version));
+    }
+    if (
+      info.kind === 'resource' &&
+      info.group === '' &&
+      info.resource === 'serviceaccounts' &&
+      info.subresource === 'token' &&
+      this.#opts.serviceAccounts
+    ) {
+      const tokens = this.#opts.serviceAccounts;
+      return handleTokenRequest(
+        { registry: this.registry, catalog: this.catalog, clock: this.#clock, tokens },
+        info,
+        req,
+        res,
+      );
     }
     if (info.kind === 'resource') {
       return handleResource(this.#deps, info, req, res, {

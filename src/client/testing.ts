@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensurePki, type Pki } from '../apiserver/auth/pki.ts';
+import { ServiceAccountTokens } from '../apiserver/auth/serviceaccount/index.ts';
 import { bootstrapCluster } from '../apiserver/bootstrap.ts';
 import { type ApiServer, createApiServer } from '../apiserver/index.ts';
 import { MemoryStore } from '../storage/memory/store.ts';
@@ -33,6 +34,11 @@ export interface TestApiServerOptions {
   store?: Store;
   /** How often idle watches get bookmarks, ms (default 60 s, as the server). */
   bookmarkIntervalMs?: number;
+  /**
+   * Serve service account tokens as `skiff server` does (TokenRequest, bearer authentication of
+   * them, the ServiceAccount admission plugin on pods — pods then need their service account).
+   */
+  serviceAccounts?: boolean;
 }
 
 let pkiPromise: Promise<Pki> | null = null;
@@ -57,6 +63,9 @@ export async function startTestApiServer(opts: TestApiServerOptions = {}): Promi
       port,
       host: '127.0.0.1',
       bookmarkIntervalMs: opts.bookmarkIntervalMs,
+      serviceAccounts: opts.serviceAccounts
+        ? new ServiceAccountTokens({ signingKey: pki.serviceAccount.privateKey })
+        : undefined,
     });
   let api = make(0);
   const port = await api.listen();

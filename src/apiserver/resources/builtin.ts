@@ -9,6 +9,7 @@ import { type KubeObject, rfc3339 } from '../object.ts';
 import type { ResourceDef } from '../resource.ts';
 import { extraStrategies } from './apps/index.ts';
 import { coreStrategies, defaultPodSpec, validatePodTemplateSpec } from './core/index.ts';
+import { defaultServiceAccountName } from './core/serviceaccount-admission.ts';
 import { define, workloadStrategy } from './define.ts';
 
 type Obj = Record<string, unknown>;
@@ -80,6 +81,8 @@ export interface BuiltinOptions {
   /** Tolerations every pod gets unless it has its own (DefaultTolerationSeconds admission; 300 s). */
   defaultNotReadyTolerationSeconds?: number;
   defaultUnreachableTolerationSeconds?: number;
+  /** The ServiceAccount admission plugin is on: pods without a service account run as `default`. */
+  serviceAccountAdmission?: boolean;
 }
 
 /**
@@ -199,6 +202,7 @@ function declaredResources(opts: BuiltinOptions): ResourceDef[] {
             opts.defaultNotReadyTolerationSeconds ?? 300,
             opts.defaultUnreachableTolerationSeconds ?? 300,
           );
+          if (opts.serviceAccountAdmission) defaultServiceAccountName(obj);
         },
         fieldValues: fieldsFrom(podFields),
         gracePeriod(obj, requested) {
