@@ -6,9 +6,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { hostSans } from '../apiserver/auth/pki.ts';
+import { HttpRestClient } from '../client/rest.ts';
+import { dnsServiceIpFromApi } from '../dns/service.ts';
 import { ensureNodeCredentials } from '../kubelet/join.ts';
 import { createLogger } from '../util/log.ts';
-import { nodeFlagOptions, nodeFlagsHelp, nodeNameOf, startKubelet } from './node.ts';
+import { nodeFlagOptions, nodeFlagsHelp, nodeNameOf, startNode } from './node.ts';
 import { DEFAULT_DATA_DIR } from './server.ts';
 import { runUninstall } from './uninstall.ts';
 
@@ -24,6 +26,7 @@ Flags:
   --token TOKEN              the join token (or --token-file FILE)
   --token-file FILE          read the join token from FILE
   --data-dir DIR             where the agent keeps its state (default ${DEFAULT_DATA_DIR})
+  --cluster-cidr CIDR        the cluster's pod network, as given to the server (default 10.42.0.0/16)
   --cleanup                  remove everything this node made (as 'skiff uninstall') and exit
   -h, --help                 show this help
 
@@ -38,6 +41,7 @@ export async function runAgent(args: string[]): Promise<number> {
       'token-file': { type: 'string' },
       'data-dir': { type: 'string', default: DEFAULT_DATA_DIR },
       cleanup: { type: 'boolean', default: false },
+      'cluster-cidr': { type: 'string', default: '10.42.0.0/16' },
       ...nodeFlagOptions,
     },
     strict: true,
@@ -66,10 +70,28 @@ export async function runAgent(args: string[]): Promise<number> {
     dnsNames: sans.dnsNames,
     logger: log,
   });
-  const kubelet = await startKubelet(
+  // --cluster-dns defaults to the cluster's kube-dns Service, as the server's own node gets it.
+  if (values['cluster-dns'].length === 0) {
+    const client = new HttpRestClient(
+      {
+        server: values.server,
+        ca: credentials.ca,
+        cert: credentials.client.cert,
+        key: credentials.client.key,
+      },
+      { component: 'skiff-agent' },
+    );
+    const ip = await dnsServiceIpFromApi(client).catch((err: unknown) => {
+      log.warn({ err }, 'cannot read the kube-dns Service: pods get the host resolv.conf');
+      return null;
+    });
+    if (ip) values['cluster-dns'] = [ip];
+  }
+  const node = await startNode(
     {
       dataDir,
       flags: values,
+      clusterCidr: values['cluster-cidr'],
       server: values.server,
       credentials,
       localStorageRoot: join(dataDir, 'storage'),
@@ -79,7 +101,7 @@ export async function runAgent(args: string[]): Promise<number> {
   );
   log.info({ signal: await stopped }, 'shutting down');
   stop.abort();
-  await kubelet.stop();
+  await node.stop();
   log.info('stopped');
   return 0;
 }

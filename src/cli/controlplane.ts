@@ -28,8 +28,10 @@ import { NodeLifecycleController, TaintEvictionController } from '../controllers
 import { PodGcController } from '../controllers/podgc/index.ts';
 import { PersistentVolumeBinderController, PvcProtectionController } from '../controllers/pvbinder/index.ts';
 import { ReplicaSetController } from '../controllers/replicaset/controller.ts';
+import { RootCaCertPublisher } from '../controllers/rootca/index.ts';
 import { ServiceAccountController } from '../controllers/serviceaccount/index.ts';
 import { StatefulSetController } from '../controllers/statefulset/index.ts';
+import { ServiceLBController } from '../proxy/index.ts';
 import { defaultProfile } from '../scheduler/plugins/registry.ts';
 import { Scheduler } from '../scheduler/scheduler.ts';
 import type { Logger } from '../util/log.ts';
@@ -47,7 +49,15 @@ export interface ControlPlaneOptions {
 /** Starts what is enabled; everything stops when `signal` aborts. Resolves once all has stopped. */
 export async function runControlPlane(opts: ControlPlaneOptions, signal: AbortSignal): Promise<void> {
   const running: Promise<void>[] = [];
-  if (opts.controllers !== false) running.push(runControllerManager(opts, signal));
+  if (opts.controllers !== false) {
+    running.push(runControllerManager(opts, signal));
+    // k3s's ServiceLB: LoadBalancer Services get the nodes' addresses as their ingress (idempotent
+    // status writes, so several servers may each run one).
+    const client = new HttpRestClient(opts.config, { component: 'service-lb-controller' });
+    running.push(
+      new ServiceLBController({ client, logger: opts.log.child({ component: 'service-lb' }) }).run(signal),
+    );
+  }
   if (opts.scheduler !== false)
     running.push(runScheduler(opts.config, opts.log.child({ component: 'scheduler' }), signal));
   await Promise.all(running);
@@ -71,6 +81,7 @@ async function runControllerManager(opts: ControlPlaneOptions, signal: AbortSign
       new StatefulSetController(),
       new NamespaceController({ discovery }),
       new ServiceAccountController(),
+      ...(opts.config.ca ? [new RootCaCertPublisher({ rootCa: opts.config.ca })] : []),
       new GarbageCollector({ discovery }),
       new EndpointsController(),
       new EndpointSliceController(),

@@ -2,10 +2,14 @@
  * The node agent's flags, shared by `skiff server` (its own node) and `skiff agent` (a joining
  * node), and the one way both start a kubelet: the same code runs on every node.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Taint } from 'kubernetes-types/core/v1.js';
 import { KUBELET_CLIENT_USER } from '../apiserver/auth/pki.ts';
+import { HttpRestClient } from '../client/rest.ts';
 import { Kubelet } from '../kubelet/kubelet.ts';
+import { PodNetwork } from '../network/index.ts';
+import { KubeProxy } from '../proxy/index.ts';
 import type { Logger } from '../util/log.ts';
 
 export const nodeFlagsHelp = `Node flags:
@@ -18,7 +22,10 @@ export const nodeFlagsHelp = `Node flags:
   --cni-bridge NAME          the pod network's Linux bridge (default cni0)
   --cluster-dns IP           DNS server pods with dnsPolicy ClusterFirst use (repeatable;
                              default: none, pods use the host's resolv.conf)
-  --cluster-domain DOMAIN    the cluster's DNS domain (default cluster.local)`;
+  --cluster-domain DOMAIN    the cluster's DNS domain (default cluster.local)
+  --disable-kube-proxy       do not run kube-proxy (Service routing) on this node
+  --disable-pod-network      do not route to other nodes' pods nor masquerade by cluster CIDR
+                             (the CNI bridge then masquerades everything leaving the node)`;
 
 /** parseArgs options for the node flags. */
 export const nodeFlagOptions = {
@@ -31,6 +38,8 @@ export const nodeFlagOptions = {
   'cni-bridge': { type: 'string' as const, default: 'cni0' },
   'cluster-dns': { type: 'string' as const, multiple: true as const, default: [] as string[] },
   'cluster-domain': { type: 'string' as const, default: 'cluster.local' },
+  'disable-kube-proxy': { type: 'boolean' as const, default: false },
+  'disable-pod-network': { type: 'boolean' as const, default: false },
 };
 
 export interface NodeFlags {
@@ -43,6 +52,8 @@ export interface NodeFlags {
   'cni-bridge': string;
   'cluster-dns': string[];
   'cluster-domain': string;
+  'disable-kube-proxy': boolean;
+  'disable-pod-network'?: boolean;
 }
 
 /** The node name from --node-name or the host name, as the kubelet derives it. */
@@ -83,11 +94,26 @@ export function parsePort(text: string, flag: string): number {
   return n;
 }
 
-/** Starts this node's kubelet with the given identity; resolves once it runs pods. */
-export async function startKubelet(
+/** A running node: its kubelet, kube-proxy and pod network. */
+export interface RunningNode {
+  kubelet: Kubelet;
+  proxy?: KubeProxy;
+  network?: PodNetwork;
+  /** Stops all three (containers, Service rules and routes stay, as with the real components). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts this node's pod network (routes to the other nodes' pods, masquerade out of the cluster
+ * CIDR), kubelet and kube-proxy with the node's identity; resolves once pods run and Service rules
+ * are programmed.
+ */
+export async function startNode(
   opts: {
     dataDir: string;
     flags: NodeFlags;
+    /** The pod network (kube-proxy masquerades traffic to cluster IPs from outside it). */
+    clusterCidr: string;
     server: string;
     credentials: {
       ca: string;
@@ -99,8 +125,9 @@ export async function startKubelet(
     log: Logger;
   },
   signal: AbortSignal,
-): Promise<Kubelet> {
+): Promise<RunningNode> {
   const f = opts.flags;
+  const podNetwork = !f['disable-pod-network'];
   const kubelet = new Kubelet({
     dataDir: opts.dataDir,
     nodeName: nodeNameOf(f),
@@ -116,6 +143,8 @@ export async function startKubelet(
     port: parsePort(f['kubelet-port'], '--kubelet-port'),
     containerRuntimeEndpoint: f['container-runtime-endpoint'],
     cniBridge: f['cni-bridge'],
+    // The pod network masquerades by cluster CIDR; the bridge plugin's would NAT pod → remote pod.
+    cniIpMasq: !podNetwork,
     clusterDns: f['cluster-dns'],
     clusterDomain: f['cluster-domain'],
     labels: parseLabels(f['node-label']),
@@ -124,6 +153,63 @@ export async function startKubelet(
     localStorageRoot: opts.localStorageRoot,
     logger: opts.log,
   });
+  enableForwarding(opts.log);
+  const connection = {
+    server: opts.server,
+    ca: opts.credentials.ca,
+    cert: opts.credentials.client.cert,
+    key: opts.credentials.client.key,
+  };
+  let network: PodNetwork | undefined;
+  if (podNetwork) {
+    // Before the kubelet, so the routes and masquerade rules are there when the first pods start.
+    network = new PodNetwork({
+      client: new HttpRestClient(connection, { component: 'pod-network' }),
+      nodeName: nodeNameOf(f),
+      clusterCIDR: opts.clusterCidr,
+      dataDir: opts.dataDir,
+      logger: opts.log.child({ component: 'pod-network' }),
+    });
+    await network.start(signal);
+  }
   await kubelet.start(signal);
-  return kubelet;
+  let proxy: KubeProxy | undefined;
+  if (!f['disable-kube-proxy']) {
+    const client = new HttpRestClient(connection, { component: 'kube-proxy' });
+    proxy = new KubeProxy({
+      client,
+      nodeName: nodeNameOf(f),
+      nodeIPs: kubelet.nodeIPs,
+      clusterCIDR: opts.clusterCidr,
+      logger: opts.log.child({ component: 'kube-proxy' }),
+    });
+    await proxy.start(signal);
+  }
+  return {
+    kubelet,
+    proxy,
+    network,
+    async stop() {
+      await proxy?.stop();
+      await network?.stop();
+      await kubelet.stop();
+    },
+  };
+}
+
+/**
+ * What a node's network needs from the kernel, as k3s sets it: IP forwarding, and bridged traffic
+ * through iptables (so kube-proxy's rules see pod-to-Service traffic on the CNI bridge).
+ */
+function enableForwarding(log: Logger): void {
+  for (const [file, value] of [
+    ['/proc/sys/net/ipv4/ip_forward', '1'],
+    ['/proc/sys/net/bridge/bridge-nf-call-iptables', '1'],
+  ] as const) {
+    try {
+      if (readFileSync(file, 'utf8').trim() !== value) writeFileSync(file, value);
+    } catch (err) {
+      log.warn({ file, err: (err as Error).message }, 'cannot set a kernel network setting the node needs');
+    }
+  }
 }

@@ -3,6 +3,7 @@
  * and this machine's node (kubelet on containerd), like `k3s server`.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { newJoinToken } from '../api/jointoken.ts';
@@ -16,16 +17,30 @@ import {
   type Pki,
   writeAtomic,
 } from '../apiserver/auth/pki.ts';
-import { bootstrapCluster } from '../apiserver/bootstrap.ts';
+import { ServiceAccountTokens } from '../apiserver/auth/serviceaccount/index.ts';
+import { bootstrapCluster, reconcileKubernetesEndpoints } from '../apiserver/bootstrap.ts';
 import { createApiServer } from '../apiserver/index.ts';
 import { HttpRestClient } from '../client/rest.ts';
 import { ensureLocalPathStorageClass } from '../controllers/localpath/index.ts';
+import {
+  DEFAULT_DNS_PORT,
+  DEFAULT_METRICS_PORT,
+  DnsServer,
+  dnsServiceIp,
+  ensureDnsService,
+} from '../dns/index.ts';
 import { loadCredentials, saveCredentials } from '../kubelet/join.ts';
-import type { Kubelet } from '../kubelet/kubelet.ts';
 import { SqliteStore } from '../storage/sqlite/store.ts';
 import { createLogger, type Logger } from '../util/log.ts';
 import { runControlPlane } from './controlplane.ts';
-import { type NodeFlags, nodeFlagOptions, nodeFlagsHelp, nodeNameOf, startKubelet } from './node.ts';
+import {
+  type NodeFlags,
+  nodeFlagOptions,
+  nodeFlagsHelp,
+  nodeNameOf,
+  type RunningNode,
+  startNode,
+} from './node.ts';
 
 export const DEFAULT_DATA_DIR = '/var/lib/skiff';
 
@@ -43,9 +58,14 @@ removes them). 'skiff sim' adds simulated nodes.
 Flags:
   --data-dir DIR             where skiff keeps its state (default ${DEFAULT_DATA_DIR})
   --https-listen-port PORT   API server port (default 6443)
-  --bind-address ADDR        API server address (default 127.0.0.1)
+  --bind-address ADDR        API server address (default 0.0.0.0, every address; the admin
+                             kubeconfig uses 127.0.0.1; pods reach it through the kubernetes Service)
   --tls-san NAME             extra DNS name or IP for the serving certificate (repeatable)
   --disable-agent            run the control plane only (no kubelet, no containerd)
+  --disable-dns              do not run cluster DNS (kube-dns at the tenth service address)
+  --dns-port PORT            the port cluster DNS listens on, on all addresses (default 10053;
+                             pods reach it at <tenth service address>:53 through kube-proxy)
+  --dns-metrics-port PORT    cluster DNS metrics (/metrics) port (default 9153; 0: none)
   --service-cidr CIDR        Service cluster IP range (default 10.43.0.0/16)
   --cluster-cidr CIDR        pod IP range (default 10.42.0.0/16)
   --event-ttl DURATION       how long Events are kept after their last change (default 1h)
@@ -66,9 +86,12 @@ export async function runServer(args: string[]): Promise<number> {
     options: {
       'data-dir': { type: 'string', default: DEFAULT_DATA_DIR },
       'https-listen-port': { type: 'string', default: '6443' },
-      'bind-address': { type: 'string', default: '127.0.0.1' },
+      'bind-address': { type: 'string', default: '0.0.0.0' },
       'tls-san': { type: 'string', multiple: true, default: [] },
       'disable-agent': { type: 'boolean', default: false },
+      'disable-dns': { type: 'boolean', default: false },
+      'dns-port': { type: 'string', default: String(DEFAULT_DNS_PORT) },
+      'dns-metrics-port': { type: 'string', default: String(DEFAULT_METRICS_PORT) },
       'service-cidr': { type: 'string', default: '10.43.0.0/16' },
       'cluster-cidr': { type: 'string', default: '10.42.0.0/16' },
       ...nodeFlagOptions,
@@ -123,7 +146,9 @@ export async function runServer(args: string[]): Promise<number> {
   log.info({ dataDir, revision: store.stats().revision, ms: ms() }, 'datastore opened');
 
   let api: ReturnType<typeof createApiServer> | undefined;
-  let kubelet: Kubelet | undefined;
+  let node: RunningNode | undefined;
+  let dns: DnsServer | undefined;
+  let dnsMetrics: Server | undefined;
   const components = new AbortController();
   try {
     const sans = values['tls-san'];
@@ -146,6 +171,10 @@ export async function runServer(args: string[]): Promise<number> {
       eventTtlSeconds: parseDuration(values['event-ttl'], '--event-ttl'),
       defaultNotReadyTolerationSeconds: notReadySeconds,
       defaultUnreachableTolerationSeconds: unreachableSeconds,
+      serviceAccounts: new ServiceAccountTokens({
+        signingKey: pki.serviceAccount.privateKey,
+        publicKeys: [pki.serviceAccount.publicKey],
+      }),
     });
     const bound = await api.listen();
     await bootstrapCluster(api.registry, api.catalog, {
@@ -183,10 +212,80 @@ export async function runServer(args: string[]): Promise<number> {
       { server, kubeconfig, token: join(dataDir, 'token'), ms: ms() },
       `API server ready; try: bin/skiff kubectl --data-dir ${dataDir} get nodes`,
     );
+    // Cluster DNS: before the node, so its kubelet writes pods' resolv.conf with kube-dns's address.
+    const serviceCidr = values['service-cidr'];
+    const dnsPort = Number(values['dns-port']);
+    const dnsMetricsPort = Number(values['dns-metrics-port']);
+    if (!values['disable-dns']) {
+      const dnsIp = dnsServiceIp(serviceCidr);
+      dns = new DnsServer({
+        client: new HttpRestClient(admin, { component: 'skiff-dns' }),
+        clusterDomain: values['cluster-domain'],
+        address: '0.0.0.0',
+        port: dnsPort,
+        nameserverIPs: [dnsIp],
+        logger: log,
+      });
+      try {
+        await dns.start();
+      } catch (err) {
+        // Not fatal: the cluster runs without names; pods then get the host resolv.conf.
+        log.error({ err }, `cluster DNS cannot listen on port ${dnsPort} (try --dns-port or --disable-dns)`);
+        dns = undefined;
+      }
+      if (dns && dnsMetricsPort > 0) {
+        const handler = dns.metrics.handler();
+        dnsMetrics = createServer((req, res) => {
+          if (req.url === '/metrics') handler(req, res);
+          else res.writeHead(404).end();
+        }).listen(dnsMetricsPort, '0.0.0.0');
+        dnsMetrics.on('error', (err) => log.warn({ err }, 'cluster DNS metrics server failed'));
+      }
+      if (dns && values['cluster-dns'].length === 0) values['cluster-dns'] = [dnsIp];
+      // Without a local node, the Service's endpoint is --node-ip (agents' kube-proxies DNAT to it).
+      if (
+        values['disable-agent'] &&
+        values['node-ip'] &&
+        reachableFrom(values['bind-address'], values['node-ip'])
+      ) {
+        await reconcileKubernetesEndpoints(api.registry, api.catalog, { ip: values['node-ip'], port: bound });
+      }
+      if (dns && values['disable-agent']) {
+        if (values['node-ip']) {
+          await ensureDnsService(new HttpRestClient(admin, { component: 'skiff-server' }), serviceCidr, {
+            endpointIP: values['node-ip'],
+            dnsPort,
+            metricsPort: dnsMetricsPort || DEFAULT_METRICS_PORT,
+          });
+        } else {
+          log.warn('cluster DNS has no endpoint: give --node-ip (the address agents reach this server at)');
+        }
+      }
+    }
     if (!values['disable-agent']) {
-      startLocalNode({ dataDir, server, pki, flags: values, localStorageRoot, log }, components.signal)
-        .then((k) => {
-          kubelet = k;
+      startLocalNode(
+        { dataDir, server, pki, flags: values, clusterCidr: values['cluster-cidr'], localStorageRoot, log },
+        components.signal,
+      )
+        .then(async (n) => {
+          node = n;
+          // kube-dns's endpoint: this node's InternalIP, where the DNS server listens.
+          const endpointIP = n.kubelet.nodeIPs[0];
+          // The kubernetes Service's endpoint, for pods that talk to the API (in-cluster config).
+          if (endpointIP && api && reachableFrom(values['bind-address'], endpointIP)) {
+            await reconcileKubernetesEndpoints(api.registry, api.catalog, {
+              ip: endpointIP,
+              port: bound,
+            }).catch((err: unknown) => log.error({ err }, 'cannot write the kubernetes Service endpoints'));
+          }
+          if (dns && endpointIP) {
+            await ensureDnsService(new HttpRestClient(admin, { component: 'skiff-server' }), serviceCidr, {
+              endpointIP,
+              dnsPort,
+              metricsPort: dnsMetricsPort || DEFAULT_METRICS_PORT,
+              nodeName: nodeNameOf(values),
+            }).catch((err: unknown) => log.error({ err }, 'cluster DNS: cannot make the kube-dns Service'));
+          }
         })
         .catch((err: unknown) =>
           log.error(
@@ -198,13 +297,17 @@ export async function runServer(args: string[]): Promise<number> {
   } catch (err) {
     // Start-up failed half-way: release the port and the datastore so the process can exit.
     components.abort();
+    await dns?.stop().catch(() => {});
+    dnsMetrics?.close();
     await api?.close().catch(() => {});
     await store.close();
     throw err;
   }
   log.info({ signal: await stopped }, 'shutting down');
   components.abort();
-  await kubelet?.stop();
+  await node?.stop();
+  await dns?.stop();
+  dnsMetrics?.close();
   await api.close();
   await store.close();
   log.info('stopped');
@@ -246,11 +349,12 @@ async function startLocalNode(
     server: string;
     pki: Pki;
     flags: NodeFlags;
+    clusterCidr: string;
     localStorageRoot: string;
     log: Logger;
   },
   signal: AbortSignal,
-): Promise<Kubelet> {
+): Promise<RunningNode> {
   const agentDir = join(opts.dataDir, 'agent');
   const nodeName = nodeNameOf(opts.flags);
   const sans = hostSans();
@@ -271,10 +375,11 @@ async function startLocalNode(
     creds = { ca: opts.pki.ca.cert, client, serving };
     saveCredentials(agentDir, creds);
   }
-  return startKubelet(
+  return startNode(
     {
       dataDir: opts.dataDir,
       flags: opts.flags,
+      clusterCidr: opts.clusterCidr,
       server: opts.server,
       credentials: creds,
       roles: ['control-plane', 'master'],
@@ -283,4 +388,9 @@ async function startLocalNode(
     },
     signal,
   );
+}
+
+/** Whether an API server bound to `bind` answers on `ip` (a wildcard bind answers everywhere). */
+function reachableFrom(bind: string, ip: string): boolean {
+  return bind === '0.0.0.0' || bind === '::' || bind === ip;
 }

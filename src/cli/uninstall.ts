@@ -16,8 +16,9 @@ export const uninstallHelp = `Usage: skiff uninstall [flags]
 Removes everything skiff made on this machine: every pod's containers (stopped and removed through
 containerd, so their IPs, veths, netns and port mappings are released), the containerd skiff runs
 and any shim or container process left from it, every mount under the data dir, the CNI bridge,
-host-local's IP leases and libcni's cached results, the pod network's and kube-proxy's iptables
-rules, the pod cgroups, and finally the data dir (datastore, certificates, images).
+host-local's IP leases and libcni's cached results, the routes to other nodes' pods, the pod
+network's and kube-proxy's iptables rules, the pod cgroups, and finally the data dir (datastore,
+certificates, images).
 
 Stop 'skiff server' and 'skiff agent' first: uninstall refuses to run while one uses the data dir.
 Needs root.
@@ -93,6 +94,10 @@ export function describeSummary(s: UninstallSummary, dataDir: string): string[] 
     );
   if (s.proxy && (s.proxy.chains || s.proxy.jumps))
     lines.push(`removed kube-proxy's ${n(s.proxy.chains, 'chain')} and ${n(s.proxy.jumps, 'jump')}`);
+  if (s.podNetwork && (s.podNetwork.routes.length || s.podNetwork.chains.length))
+    lines.push(
+      `removed ${n(s.podNetwork.routes.length, 'route')} to other nodes' pods and ${n(s.podNetwork.chains.length, 'chain')} of the pod network`,
+    );
   if (s.cgroups.length) lines.push(`removed the pod cgroups (${s.cgroups.length} hierarchies)`);
   if (s.dataRemoved) lines.push(`removed ${dataDir}`);
   if (lines.length === 0) lines.push('nothing to remove');

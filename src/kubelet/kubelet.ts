@@ -61,9 +61,14 @@ export interface KubeletOptions {
   address?: string;
   /** Use this CRI socket instead of starting containerd. */
   containerRuntimeEndpoint?: string;
-  /** The CNI bridge (default cni0) and network name (default skiff). */
+  /** The CNI bridge (default cni0) and network name (default skiff-<nodeName>). */
   cniBridge?: string;
   cniNetwork?: string;
+  /**
+   * The CNI bridge plugin masquerades pod traffic leaving the node's pod subnet (default true);
+   * false when the pod network (src/network) masquerades by cluster CIDR instead.
+   */
+  cniIpMasq?: boolean;
   /** Cluster DNS server IPs for dnsPolicy ClusterFirst; empty: pods use the host's DNS. */
   clusterDns?: string[];
   clusterDomain?: string;
@@ -104,11 +109,17 @@ export class Kubelet {
   #agent: NodeAgent | undefined;
   #pods: PodManager | undefined;
   #port = 0;
+  #nodeIPs: string[] = [];
 
   constructor(opts: KubeletOptions) {
     this.#opts = opts;
     this.#log = opts.logger ?? silentLogger;
     this.#clock = opts.clock ?? systemClock;
+  }
+
+  /** The node's InternalIPs, once registered. */
+  get nodeIPs(): string[] {
+    return this.#nodeIPs;
   }
 
   /** The port the kubelet's HTTPS server listens on, once started. */
@@ -129,7 +140,9 @@ export class Kubelet {
     const agentDir = join(o.dataDir, 'agent');
     mkdirSync(agentDir, { recursive: true, mode: 0o700 });
     const cniBridge = o.cniBridge ?? 'cni0';
-    const cniNetwork = o.cniNetwork ?? 'skiff';
+    // One CNI network name per node: libcni's cached results and the bridge plugin's nat rules are
+    // tagged with it, and nodes sharing a machine must never clean up each other's.
+    const cniNetwork = o.cniNetwork ?? `skiff-${o.nodeName}`;
     const cgroupRoot = o.cgroupRoot ?? `skiff-${o.nodeName}`;
 
     // The container runtime.
@@ -240,7 +253,12 @@ export class Kubelet {
     let cniWritten = false;
     agent.onPodCIDR((cidrs) => {
       if (!cniConfDir || cidrs.length === 0) return;
-      void writeCniConfig(cniConfDir, { podCIDRs: cidrs, bridge: cniBridge, networkName: cniNetwork })
+      void writeCniConfig(cniConfDir, {
+        podCIDRs: cidrs,
+        bridge: cniBridge,
+        networkName: cniNetwork,
+        ipMasq: o.cniIpMasq,
+      })
         .then(() => {
           if (!cniWritten) log.info({ podCIDRs: cidrs, ms: ms() }, 'pod network configured');
           cniWritten = true;
@@ -250,6 +268,7 @@ export class Kubelet {
     });
     const node = await agent.start(signal);
     nodeIPs = (node.status?.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => a.address);
+    this.#nodeIPs = nodeIPs;
     allocatable = node.status?.allocatable as Record<string, string> | undefined;
 
     pods = new PodManager({

@@ -133,6 +133,34 @@ spec:
     }
   });
 
+  test('a Service routes to the ready pods by ClusterIP and NodePort (kube-proxy)', async () => {
+    await apply(`
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: web}
+spec:
+  type: NodePort
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 8080}]
+`);
+    const svc = JSON.parse(await cluster.kubectlOk(['get', 'service', 'web', '-n', 'web', '-o', 'json']));
+    const node = JSON.parse(await cluster.kubectlOk(['get', 'nodes', '-o', 'json'])).items[0];
+    const nodeIP = node.status.addresses.find((a: { type: string }) => a.type === 'InternalIP').address;
+    const seen = new Set<string>();
+    await until('both pods answering through the ClusterIP', async () => {
+      const res = await fetch(`http://${svc.spec.clusterIP}/`, { signal: AbortSignal.timeout(2000) });
+      seen.add((await res.text()).trim());
+      return seen.size === 2 ? true : undefined;
+    });
+    const body = await until('an answer through the NodePort', async () => {
+      const res = await fetch(`http://${nodeIP}:${svc.spec.ports[0].nodePort}/`, {
+        signal: AbortSignal.timeout(2000),
+      });
+      return res.ok ? res.text() : undefined;
+    });
+    assert.match(body, /^hello from web-/);
+  });
+
   test('init containers run first, in order; volumes, env and downward API carry the right content', async () => {
     await namespace('cfg');
     await apply(`

@@ -26,7 +26,11 @@ test('skiff --help lists the commands; an unknown command exits 2', () => {
 
 test('skiff server creates its datastore and stops cleanly on SIGTERM', async () => {
   const dataDir = join(dir, 'ok');
-  const child = spawn(skiff, ['server', '--data-dir', dataDir, '--disable-agent', '--https-listen-port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    skiff,
+    ['server', '--data-dir', dataDir, '--disable-agent', '--https-listen-port', '0'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   try {
     let stderr = '';
     await new Promise<void>((resolve, reject) => {
@@ -52,7 +56,10 @@ test('skiff server refuses a foreign database file with a clear message', () => 
     join(dataDir, 'db', 'state.db'),
     'this is not a database, it is a shopping list\n'.repeat(200),
   );
-  const r = spawnSync(skiff, ['server', '--data-dir', dataDir, '--disable-agent'], { encoding: 'utf8', timeout: 20_000 });
+  const r = spawnSync(skiff, ['server', '--data-dir', dataDir, '--disable-agent'], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   assert.equal(r.status, 1);
   assert.match(r.stderr, /is not a SQLite database/);
   assert.match(r.stderr, /untouched/);

@@ -490,7 +490,7 @@ export class NodeAgent {
     if (!this.#node || !rvNewer(this.#node, written)) this.#node = written;
     this.#lastReport = now;
     this.#rememberPosted(written.status);
-    if (firstReady) this.#log.info({ node: this.#o.nodeName }, 'node is Ready');
+    if (firstReady) this.#log.debug({ node: this.#o.nodeName }, 'node is Ready');
   }
 
   #rememberPosted(status: NodeStatus | undefined): void {

@@ -19,7 +19,8 @@
  *   3. Mounts under DIR (and the socket's dir), deepest first: rootfs overlays, shm, netns, volumes.
  *   4. The network: the bridge, host-local's lease dir, libcni's cached results, nat rules and
  *      chains tagged with the network's name (left behind only when CNI DEL failed), portmap's
- *      shared CNI-HOSTPORT-* chains once no network uses them, and kube-proxy's SKIFF- chains.
+ *      shared CNI-HOSTPORT-* chains once no network uses them, kube-proxy's SKIFF- chains, and the
+ *      pod network's routes to other nodes and its SKIFFNET- chains (DIR/agent/network.json).
  *   5. The pod cgroup tree /<cgroupRoot> in every hierarchy (processes left in it are killed).
  *   6. DIR itself (unless `removeData: false`), never while anything is still mounted under it:
  *      `rm -r` would otherwise reach through a bind mount into the files it shows.
@@ -38,6 +39,7 @@ import { createHash } from 'node:crypto';
 import { lstat, readdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { cleanupPodNetwork, type NetworkCleanupResult } from '../../network/index.ts';
 import { type CleanupResult, cleanupRules } from '../../proxy/cleanup.ts';
 import { ExecIptablesRunner, type IptablesRunner } from '../../proxy/iptables.ts';
 import { type Logger, silentLogger } from '../../util/log.ts';
@@ -84,6 +86,11 @@ export interface UninstallOptions {
   /** Where kube-proxy's SKIFF- chains are removed: default the host's iptables; false: left alone. */
   proxyRules?: IptablesRunner | false;
   /**
+   * Remove the pod network's routes and iptables chains, as recorded in DIR/agent/network.json
+   * (default true; nothing recorded: nothing to do).
+   */
+  podNetwork?: boolean;
+  /**
    * Remove portmap's CNI-HOSTPORT-* chains (shared by every CNI network on the host) when no rule
    * of any network is left in them (default true). Tests running CNI networks in parallel pass
    * false: another network may be adding its first hostPort at that moment.
@@ -113,6 +120,8 @@ export interface UninstallSummary {
   iptables: { rules: number; chains: string[] };
   /** kube-proxy's rules removed (undefined when not asked or failed). */
   proxy: CleanupResult | undefined;
+  /** The pod network's routes and chains removed (absent when not asked). */
+  podNetwork?: NetworkCleanupResult;
   /** Pod cgroup trees removed. */
   cgroups: string[];
   /** Files and directories removed (sockets, leases, cached results, the data dir). */
@@ -584,6 +593,10 @@ export async function uninstallNode(opts: UninstallOptions): Promise<UninstallSu
     } catch (err) {
       problem("removing kube-proxy's rules", err);
     }
+  }
+  if (opts.podNetwork !== false) {
+    s.podNetwork = await cleanupPodNetwork({ dataDir, exec, logger: log });
+    for (const p of s.podNetwork.problems) s.problems.push(p);
   }
 
   // 5. Pod cgroups.

@@ -60,3 +60,8 @@ test('written atomically into conf_dir, rewritten idempotently, removed', async 
   assert.ok(!existsSync(file));
   await removeCniConfig(confDir);
 });
+
+test('the bridge plugin masquerade can be turned off (the pod network masquerades by cluster CIDR)', () => {
+  const c = cniConflist({ podCIDRs: ['10.42.0.0/24'], ipMasq: false }) as { plugins: { ipMasq: boolean }[] };
+  assert.equal(c.plugins[0]!.ipMasq, false);
+});

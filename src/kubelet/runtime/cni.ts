@@ -3,6 +3,10 @@
  * (a Linux bridge, the node's podCIDR(s) through host-local IPAM, a default route, masquerade to
  * the outside, hairpin so a pod reaches itself through a Service) followed by portmap (hostPort).
  *
+ * The bridge plugin's own masquerade (`ipMasq`) NATs everything leaving the node's pod subnet, pod →
+ * pod on another node included. With the pod network across nodes (src/network) it is off: that
+ * masquerades only traffic leaving the cluster CIDR, as flannel does.
+ *
  * containerd's CRI watches conf_dir (fsnotify) and reloads the network config by itself: the node's
  * NetworkReady condition turns true once the file is there, without a restart. The file is written
  * atomically (temp file with a name CNI ignores, then rename) so containerd never reads half of it.
@@ -21,6 +25,11 @@ export interface CniConfigOptions {
   mtu?: number;
   /** host-local's lease directory; default /var/lib/cni/networks (per network name). */
   ipamDataDir?: string;
+  /**
+   * The bridge plugin masquerades traffic from the pods to anything outside the node's pod subnet
+   * (default true). False when src/network masquerades by the cluster CIDR instead.
+   */
+  ipMasq?: boolean;
 }
 
 /** A bad pod CIDR. */
@@ -73,7 +82,7 @@ export function cniConflist(opts: CniConfigOptions): Record<string, unknown> {
     type: 'bridge',
     bridge: opts.bridge ?? 'cni0',
     isGateway: true,
-    ipMasq: true,
+    ipMasq: opts.ipMasq ?? true,
     hairpinMode: true,
     ipam,
   };
