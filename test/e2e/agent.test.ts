@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { buildBusyboxImage } from '../../src/kubelet/images/builder.ts';
 import { SKIFF, TestCluster } from '../helpers/cluster.ts';
 
 const CAN_RUN = process.getuid?.() === 0 && existsSync('/usr/bin/containerd') && existsSync('/usr/sbin/runc');
@@ -127,5 +128,45 @@ describe('skiff agent', { skip, timeout: 5 * 60_000 }, () => {
         .end();
     });
     assert.equal(status, 403);
+  });
+
+  test('skiff images import puts an archive into the node and pods run from it', async () => {
+    const built = await buildBusyboxImage({
+      cacheDir: join(tmpdir(), 'skiff-test-images'),
+      ref: 'skiff.local/imported:1',
+    });
+    const out = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      const child = spawn(SKIFF, ['images', 'import', '--data-dir', agentDir, built.file], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let stdout = '';
+      child.stdout?.on('data', (d: Buffer) => {
+        stdout += d.toString();
+      });
+      child.once('exit', (code) => resolve({ code, stdout }));
+    });
+    assert.equal(out.code, 0);
+    assert.match(out.stdout, /imported skiff\.local\/imported:1/);
+    await cluster.kubectlOk([
+      'run',
+      'from-archive',
+      '--image=skiff.local/imported:1',
+      '--image-pull-policy=Never',
+      '--restart=Never',
+      '--overrides={"spec":{"nodeName":"worker-1"}}',
+      '--',
+      'echo',
+      'imported',
+    ]);
+    const deadline = Date.now() + 60_000;
+    let phase = '';
+    while (Date.now() < deadline && phase !== 'Succeeded') {
+      phase = (
+        await cluster.kubectlOk(['get', 'pod', 'from-archive', '-o', 'jsonpath={.status.phase}'])
+      ).trim();
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    assert.equal(phase, 'Succeeded');
+    assert.equal(await cluster.kubectlOk(['logs', 'from-archive']), 'imported\n');
   });
 });
