@@ -10,8 +10,8 @@ import { HttpRestClient } from '../client/rest.ts';
 import { dnsServiceIpFromApi } from '../dns/service.ts';
 import { ensureNodeCredentials } from '../kubelet/join.ts';
 import { createLogger } from '../util/log.ts';
+import { DEFAULT_DATA_DIR } from './defaults.ts';
 import { nodeFlagOptions, nodeFlagsHelp, nodeNameOf, startNode } from './node.ts';
-import { DEFAULT_DATA_DIR } from './server.ts';
 import { runUninstall } from './uninstall.ts';
 
 export const agentHelp = `Usage: skiff agent --server URL --token TOKEN [flags]

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { importImageFile } from '../kubelet/images/import.ts';
 import { type NodeRecord, nodeRecordPath } from '../kubelet/kubelet.ts';
 import { containerdPaths } from '../kubelet/runtime/config.ts';
-import { DEFAULT_DATA_DIR } from './server.ts';
+import { DEFAULT_DATA_DIR } from './defaults.ts';
 
 export const imagesHelp = `Usage: skiff images import FILE... [--data-dir DIR]
 

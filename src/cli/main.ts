@@ -2,13 +2,9 @@
  * The skiff command line: it wires the parts together and holds no logic of its own.
  */
 
-import { agentHelp, runAgent } from './agent.ts';
-import { imagesHelp, runImages } from './images.ts';
-import { runSchedulerCommand, schedulerHelp } from './scheduler.ts';
-import { DEFAULT_DATA_DIR, runServer, serverHelp } from './server.ts';
-import { runSim, simHelp } from './sim.ts';
-import { kubectlCommand, kubectlHelp } from './tools.ts';
-import { runUninstall, uninstallHelp } from './uninstall.ts';
+// Each command's module is loaded only when that command runs or prints its help: `skiff agent`
+// must not load the API server, the controllers and the scheduler (less memory, faster start).
+import { DEFAULT_DATA_DIR } from './defaults.ts';
 
 const VERSION = '0.1.0';
 
@@ -16,50 +12,50 @@ interface Command {
   summary: string;
   /** Passes every argument through, --help included (wrappers of other tools). */
   passThrough?: boolean;
-  help: string;
+  help(): Promise<string>;
   run(args: string[]): Promise<number>;
 }
 
 const commands: Record<string, Command> = {
   server: {
     summary: 'Run the control plane (datastore, API server, scheduler, controllers) and a node',
-    help: serverHelp,
-    run: runServer,
+    help: async () => (await import('./server.ts')).serverHelp,
+    run: async (args) => (await import('./server.ts')).runServer(args),
   },
   agent: {
     summary: 'Join this machine to a cluster as a node (kubelet on containerd)',
-    help: agentHelp,
-    run: runAgent,
+    help: async () => (await import('./agent.ts')).agentHelp,
+    run: async (args) => (await import('./agent.ts')).runAgent(args),
   },
   images: {
     summary: "Import image archives into this node's containerd (air-gapped use)",
-    help: imagesHelp,
-    run: runImages,
+    help: async () => (await import('./images.ts')).imagesHelp,
+    run: async (args) => (await import('./images.ts')).runImages(args),
   },
   scheduler: {
     summary: 'Run the scheduler alone against a cluster',
-    help: schedulerHelp,
-    run: runSchedulerCommand,
+    help: async () => (await import('./scheduler.ts')).schedulerHelp,
+    run: async (args) => (await import('./scheduler.ts')).runSchedulerCommand(args),
   },
   sim: {
     summary: 'Simulate nodes (like KWOK): Nodes, Leases and pod lifecycles without containers',
-    help: simHelp,
-    run: runSim,
+    help: async () => (await import('./sim.ts')).simHelp,
+    run: async (args) => (await import('./sim.ts')).runSim(args),
   },
   kubectl: {
     summary: 'Run kubectl 1.35 against this cluster (like k3s kubectl)',
-    help: kubectlHelp,
+    help: async () => (await import('./tools.ts')).kubectlHelp,
     passThrough: true,
-    run: (args) => kubectlCommand(args, DEFAULT_DATA_DIR),
+    run: async (args) => (await import('./tools.ts')).kubectlCommand(args, DEFAULT_DATA_DIR),
   },
   uninstall: {
     summary: 'Remove everything skiff made on this machine: containers, mounts, network, cgroups, data',
-    help: uninstallHelp,
-    run: runUninstall,
+    help: async () => (await import('./uninstall.ts')).uninstallHelp,
+    run: async (args) => (await import('./uninstall.ts')).runUninstall(args),
   },
   version: {
     summary: 'Print the version',
-    help: 'Usage: skiff version',
+    help: async () => 'Usage: skiff version',
     async run() {
       process.stdout.write(`skiff v${VERSION} (node ${process.version})\n`);
       return 0;
@@ -96,7 +92,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (!command.passThrough && (rest.includes('--help') || rest.includes('-h'))) {
-    process.stdout.write(`${command.help}\n`);
+    process.stdout.write(`${await command.help()}\n`);
     return 0;
   }
   return command.run(rest);

@@ -33,6 +33,7 @@ import { loadCredentials, saveCredentials } from '../kubelet/join.ts';
 import { SqliteStore } from '../storage/sqlite/store.ts';
 import { createLogger, type Logger } from '../util/log.ts';
 import { runControlPlane } from './controlplane.ts';
+import { DEFAULT_DATA_DIR } from './defaults.ts';
 import {
   type NodeFlags,
   nodeFlagOptions,
@@ -42,7 +43,7 @@ import {
   startNode,
 } from './node.ts';
 
-export const DEFAULT_DATA_DIR = '/var/lib/skiff';
+export { DEFAULT_DATA_DIR };
 
 export const serverHelp = `Usage: skiff server [flags]
 

@@ -9,7 +9,7 @@ import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type UninstallSummary, uninstallNode } from '../kubelet/runtime/cleanup.ts';
 import { createLogger } from '../util/log.ts';
-import { DEFAULT_DATA_DIR } from './server.ts';
+import { DEFAULT_DATA_DIR } from './defaults.ts';
 
 export const uninstallHelp = `Usage: skiff uninstall [flags]
 
