@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import type { Taint } from 'kubernetes-types/core/v1.js';
 import { KUBELET_CLIENT_USER } from '../apiserver/auth/pki.ts';
 import { HttpRestClient } from '../client/rest.ts';
-import { Kubelet } from '../kubelet/kubelet.ts';
+import { Kubelet, type PreparedRuntime } from '../kubelet/kubelet.ts';
 import { PodNetwork } from '../network/index.ts';
 import { KubeProxy } from '../proxy/index.ts';
 import type { Logger } from '../util/log.ts';
@@ -122,6 +122,8 @@ export async function startNode(
     };
     roles?: string[];
     localStorageRoot?: string;
+    /** The runtime, already being started (prepareRuntime); default: the kubelet starts it. */
+    runtime?: Promise<PreparedRuntime>;
     log: Logger;
   },
   signal: AbortSignal,
@@ -151,6 +153,7 @@ export async function startNode(
     taints: parseTaints(f['node-taint']),
     roles: opts.roles,
     localStorageRoot: opts.localStorageRoot,
+    runtime: opts.runtime,
     logger: opts.log,
   });
   enableForwarding(opts.log);

@@ -30,6 +30,7 @@ import {
   ensureDnsService,
 } from '../dns/index.ts';
 import { loadCredentials, saveCredentials } from '../kubelet/join.ts';
+import { type PreparedRuntime, prepareRuntime } from '../kubelet/kubelet.ts';
 import { SqliteStore } from '../storage/sqlite/store.ts';
 import { createLogger, type Logger } from '../util/log.ts';
 import { runControlPlane } from './controlplane.ts';
@@ -145,12 +146,22 @@ export async function runServer(args: string[]): Promise<number> {
     logger: log,
   });
   log.info({ dataDir, revision: store.stats().revision, ms: ms() }, 'datastore opened');
+  const components = new AbortController();
+  // The node's containerd needs nothing from the API server: it starts while the control plane does.
+  const runtime = values['disable-agent']
+    ? undefined
+    : prepareRuntime({
+        dataDir,
+        containerRuntimeEndpoint: values['container-runtime-endpoint'],
+        logger: log,
+        signal: components.signal,
+      });
+  runtime?.catch(() => {}); // reported by the node's start
 
   let api: ReturnType<typeof createApiServer> | undefined;
   let node: RunningNode | undefined;
   let dns: DnsServer | undefined;
   let dnsMetrics: Server | undefined;
-  const components = new AbortController();
   try {
     const sans = values['tls-san'];
     const pki = await ensurePki(dataDir, {
@@ -265,7 +276,16 @@ export async function runServer(args: string[]): Promise<number> {
     }
     if (!values['disable-agent']) {
       startLocalNode(
-        { dataDir, server, pki, flags: values, clusterCidr: values['cluster-cidr'], localStorageRoot, log },
+        {
+          dataDir,
+          server,
+          pki,
+          flags: values,
+          clusterCidr: values['cluster-cidr'],
+          localStorageRoot,
+          runtime,
+          log,
+        },
         components.signal,
       )
         .then(async (n) => {
@@ -298,6 +318,7 @@ export async function runServer(args: string[]): Promise<number> {
   } catch (err) {
     // Start-up failed half-way: release the port and the datastore so the process can exit.
     components.abort();
+    await runtime?.then((r) => r.supervisor?.stop()).catch(() => {});
     await dns?.stop().catch(() => {});
     dnsMetrics?.close();
     await api?.close().catch(() => {});
@@ -306,7 +327,8 @@ export async function runServer(args: string[]): Promise<number> {
   }
   log.info({ signal: await stopped }, 'shutting down');
   components.abort();
-  await node?.stop();
+  if (node) await node.stop();
+  else await runtime?.then((r) => r.supervisor?.stop()).catch(() => {});
   await dns?.stop();
   dnsMetrics?.close();
   await api.close();
@@ -352,6 +374,7 @@ async function startLocalNode(
     flags: NodeFlags;
     clusterCidr: string;
     localStorageRoot: string;
+    runtime?: Promise<PreparedRuntime>;
     log: Logger;
   },
   signal: AbortSignal,
@@ -385,6 +408,7 @@ async function startLocalNode(
       credentials: creds,
       roles: ['control-plane', 'master'],
       localStorageRoot: opts.localStorageRoot,
+      runtime: opts.runtime,
       log: opts.log,
     },
     signal,

@@ -61,6 +61,11 @@ export interface KubeletOptions {
   address?: string;
   /** Use this CRI socket instead of starting containerd. */
   containerRuntimeEndpoint?: string;
+  /**
+   * The runtime, already being brought up by {@link prepareRuntime} (so containerd starts while the
+   * control plane does); default: start() prepares it itself. The kubelet owns it from then on.
+   */
+  runtime?: Promise<PreparedRuntime>;
   /** The CNI bridge (default cni0) and network name (default skiff-<nodeName>). */
   cniBridge?: string;
   cniNetwork?: string;
@@ -97,6 +102,47 @@ export interface NodeRecord {
 
 export function nodeRecordPath(dataDir: string): string {
   return join(dataDir, 'agent', 'node.json');
+}
+
+/** A node's container runtime, up and with its start-up images imported. */
+export interface PreparedRuntime {
+  /** The CRI socket. */
+  socket: string;
+  /** Where the CNI config goes (our own containerd only). */
+  cniConfDir?: string;
+  /** Our own containerd; absent with --container-runtime-endpoint. */
+  supervisor?: ContainerdSupervisor;
+}
+
+/**
+ * Starts the node's own containerd (or takes `containerRuntimeEndpoint`) and imports the start-up
+ * images. It needs nothing from the API server, so `skiff server` runs it while the control plane
+ * starts. Rejects when containerd cannot start.
+ */
+export async function prepareRuntime(o: {
+  dataDir: string;
+  containerRuntimeEndpoint?: string;
+  logger?: Logger;
+  clock?: Clock;
+  signal?: AbortSignal;
+}): Promise<PreparedRuntime> {
+  if (o.containerRuntimeEndpoint) return { socket: o.containerRuntimeEndpoint.replace(/^unix:\/\//, '') };
+  mkdirSync(join(o.dataDir, 'agent'), { recursive: true, mode: 0o700 });
+  const supervisor = new ContainerdSupervisor({ dataDir: o.dataDir, logger: o.logger, clock: o.clock });
+  try {
+    await supervisor.start();
+    await importStartupImages({
+      socket: supervisor.socketPath,
+      dataDir: o.dataDir,
+      busybox: BUSYBOX_IMAGE,
+      logger: o.logger,
+      signal: o.signal,
+    });
+  } catch (err) {
+    await supervisor.stop().catch(() => {});
+    throw err;
+  }
+  return { socket: supervisor.socketPath, cniConfDir: supervisor.paths.cniConfDir, supervisor };
 }
 
 export class Kubelet {
@@ -145,19 +191,17 @@ export class Kubelet {
     const cniNetwork = o.cniNetwork ?? `skiff-${o.nodeName}`;
     const cgroupRoot = o.cgroupRoot ?? `skiff-${o.nodeName}`;
 
-    // The container runtime.
-    let socket: string;
-    let cniConfDir: string | undefined;
-    if (o.containerRuntimeEndpoint) {
-      socket = o.containerRuntimeEndpoint.replace(/^unix:\/\//, '');
-    } else {
-      const sup = new ContainerdSupervisor({ dataDir: o.dataDir, logger: log, clock: this.#clock });
-      this.#supervisor = sup;
-      await sup.start();
-      socket = sup.socketPath;
-      cniConfDir = sup.paths.cniConfDir;
-      await importStartupImages({ socket, dataDir: o.dataDir, busybox: BUSYBOX_IMAGE, logger: log, signal });
-    }
+    // The container runtime: started ahead by the caller (prepareRuntime) or now.
+    const runtime = await (o.runtime ??
+      prepareRuntime({
+        dataDir: o.dataDir,
+        containerRuntimeEndpoint: o.containerRuntimeEndpoint,
+        logger: log,
+        clock: this.#clock,
+        signal,
+      }));
+    this.#supervisor = runtime.supervisor;
+    const { socket, cniConfDir } = runtime;
     const record: NodeRecord = { nodeName: o.nodeName, cniBridge, cniNetwork, cgroupRoot, socket };
     writeFileSync(nodeRecordPath(o.dataDir), `${JSON.stringify(record, null, 2)}\n`);
     const cri = createCriRuntime(socket, { logger: log });
