@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { hostSans } from '../apiserver/auth/pki.ts';
+import { hostSans } from '../apiserver/auth/names.ts';
 import { HttpRestClient } from '../client/rest.ts';
 import { dnsServiceIpFromApi } from '../dns/service.ts';
 import { ensureNodeCredentials } from '../kubelet/join.ts';

@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Taint } from 'kubernetes-types/core/v1.js';
-import { KUBELET_CLIENT_USER } from '../apiserver/auth/pki.ts';
+import { KUBELET_CLIENT_USER } from '../apiserver/auth/names.ts';
 import { HttpRestClient } from '../client/rest.ts';
 import { Kubelet, type PreparedRuntime } from '../kubelet/kubelet.ts';
 import { PodNetwork } from '../network/index.ts';

@@ -24,12 +24,30 @@ import {
 } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { networkInterfaces, hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { promisify } from 'node:util';
 import * as x509 from '@peculiar/x509';
 import { type Clock, systemClock } from '../../util/clock.ts';
+import {
+  ADMIN_GROUP,
+  ADMIN_USER,
+  canonicalIp,
+  hostSans,
+  KUBELET_CLIENT_USER,
+  KUBERNETES_SERVICE_NAMES,
+  uniqSorted,
+} from './names.ts';
+
+export {
+  ADMIN_GROUP,
+  ADMIN_USER,
+  canonicalIp,
+  hostSans,
+  KUBELET_CLIENT_USER,
+  KUBERNETES_SERVICE_NAMES,
+  NODES_GROUP,
+} from './names.ts';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
@@ -43,21 +61,6 @@ const BACKDATE = 5 * 60 * 1000;
 
 const EC_KEY_ALG = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const EC_SIGN_ALG = { name: 'ECDSA', hash: 'SHA-256' } as const;
-
-/** DNS names every serving certificate carries (the in-cluster names of the `kubernetes` Service). */
-export const KUBERNETES_SERVICE_NAMES = [
-  'kubernetes',
-  'kubernetes.default',
-  'kubernetes.default.svc',
-  'kubernetes.default.svc.cluster.local',
-];
-
-export const ADMIN_USER = 'system:admin';
-export const ADMIN_GROUP = 'system:masters';
-/** The API server's identity towards kubelets (kubeadm's name); kubelets accept only this CN. */
-export const KUBELET_CLIENT_USER = 'kube-apiserver-kubelet-client';
-/** Nodes authenticate as `system:node:<name>` in group `system:nodes`, as Kubernetes' Node authorizer expects. */
-export const NODES_GROUP = 'system:nodes';
 
 export interface PkiOptions {
   /** Extra DNS names for the serving certificate (e.g. from `--tls-san`); IP literals are moved to `ips`. */
@@ -140,27 +143,6 @@ export function verifyClientCert(socket: TLSSocket): CertIdentity | null {
 function asList(v: string | string[] | undefined): string[] {
   if (v === undefined) return [];
   return Array.isArray(v) ? v : [v];
-}
-
-/**
- * The host's own SANs: localhost, its hostname, the loopback addresses and every non-internal
- * interface address (IPv6 link-local addresses are left out: they need a zone to be used).
- */
-export function hostSans(
-  hostname: string = osHostname(),
-  interfaces: ReturnType<typeof networkInterfaces> = networkInterfaces(),
-): { dnsNames: string[]; ips: string[] } {
-  const dnsNames = ['localhost'];
-  if (hostname && !isIP(hostname)) dnsNames.push(hostname.toLowerCase());
-  const ips = ['127.0.0.1', '::1'];
-  for (const addrs of Object.values(interfaces)) {
-    for (const a of addrs ?? []) {
-      if (a.internal) continue;
-      if (a.family === 'IPv6' && /^fe[89ab]/i.test(a.address)) continue;
-      ips.push(a.address);
-    }
-  }
-  return { dnsNames: uniqSorted(dnsNames), ips: uniqSorted(ips.map(canonicalIp)) };
 }
 
 /** Creates (first start) or reuses (later starts) the PKI in `dataDir`/tls. */
@@ -445,14 +427,6 @@ function serialNumber(): string {
   return b.toString('hex');
 }
 
-/** The canonical text of an IP address (IPv6 compressed, as WHATWG URLs serialise it). */
-export function canonicalIp(ip: string): string {
-  const v = isIP(ip);
-  if (v === 4) return ip;
-  if (v === 6) return new URL(`http://[${ip}]/`).hostname.slice(1, -1);
-  throw new Error(`not an IP address: ${JSON.stringify(ip)}`);
-}
-
 function checkDnsName(name: string): string {
   if (
     !/^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$/.test(
@@ -462,10 +436,6 @@ function checkDnsName(name: string): string {
     throw new Error(`not a valid DNS name for a certificate: ${JSON.stringify(name)}`);
   }
   return name.replace(/\.$/, '');
-}
-
-function uniqSorted(values: Iterable<string>): string[] {
-  return [...new Set(values)].sort();
 }
 
 function sameList(a: string[], b: string[]): boolean {
