@@ -2,9 +2,10 @@
  * The kubelet: wires the node's parts (contracts.ts) into one agent and starts them in the order a
  * node comes up —
  *
- *   containerd (ours, supervised; or an existing CRI socket) → images imported (pause, archives in
- *   DIR/agent/images) → the kubelet's HTTPS server → the Node registered, its Lease renewed → the
- *   CNI config written once the Node has a podCIDR → pods run → "node Ready".
+ *   containerd (ours, supervised; or an existing CRI socket) → the kubelet's HTTPS server → the
+ *   Node registered, its Lease renewed, while the start-up images are imported (pause, archives in
+ *   DIR/agent/images) → the CNI config written once the Node has a podCIDR → pods run → "node
+ *   Ready" (which also waits for the images).
  *
  * Each step is logged once with its time; everything stops when the signal aborts (containers keep
  * running, to be re-adopted by the next start, as with the real kubelet and k3s).
@@ -24,7 +25,7 @@ import { type Clock, systemClock } from '../util/clock.ts';
 import { type Logger, silentLogger } from '../util/log.ts';
 import { CgroupfsPodCgroups } from './cm/index.ts';
 import { createCriRuntime } from './cri/client.ts';
-import type { CriRuntime } from './cri/types.ts';
+import type { CriRuntime, RuntimeCondition } from './cri/types.ts';
 import { KubeletEnvResolver } from './env/index.ts';
 import { DEFAULT_PAUSE_IMAGE } from './images/builder.ts';
 import { ImageGC, importStartupImages, KubeletImageManager } from './images/index.ts';
@@ -104,7 +105,7 @@ export function nodeRecordPath(dataDir: string): string {
   return join(dataDir, 'agent', 'node.json');
 }
 
-/** A node's container runtime, up and with its start-up images imported. */
+/** A node's container runtime, up, with its start-up images being imported. */
 export interface PreparedRuntime {
   /** The CRI socket. */
   socket: string;
@@ -112,12 +113,18 @@ export interface PreparedRuntime {
   cniConfDir?: string;
   /** Our own containerd; absent with --container-runtime-endpoint. */
   supervisor?: ContainerdSupervisor;
+  /**
+   * Settles when the start-up images (pause, busybox, DIR/agent/images) are imported; rejects when
+   * the pause image cannot be (no pod could start). Already resolved with an existing CRI socket.
+   */
+  images: Promise<void>;
 }
 
 /**
- * Starts the node's own containerd (or takes `containerRuntimeEndpoint`) and imports the start-up
- * images. It needs nothing from the API server, so `skiff server` runs it while the control plane
- * starts. Rejects when containerd cannot start.
+ * Starts the node's own containerd (or takes `containerRuntimeEndpoint`) and begins importing the
+ * start-up images. It needs nothing from the API server, so `skiff server` runs it while the control
+ * plane starts. Resolves once containerd is up (the node can register meanwhile: it reports
+ * Ready only once `images` settles); rejects when containerd cannot start.
  */
 export async function prepareRuntime(o: {
   dataDir: string;
@@ -126,24 +133,37 @@ export async function prepareRuntime(o: {
   clock?: Clock;
   signal?: AbortSignal;
 }): Promise<PreparedRuntime> {
-  if (o.containerRuntimeEndpoint) return { socket: o.containerRuntimeEndpoint.replace(/^unix:\/\//, '') };
+  if (o.containerRuntimeEndpoint) {
+    return { socket: o.containerRuntimeEndpoint.replace(/^unix:\/\//, ''), images: Promise.resolve() };
+  }
   mkdirSync(join(o.dataDir, 'agent'), { recursive: true, mode: 0o700 });
   const supervisor = new ContainerdSupervisor({ dataDir: o.dataDir, logger: o.logger, clock: o.clock });
   try {
     await supervisor.start();
-    await importStartupImages({
-      socket: supervisor.socketPath,
-      dataDir: o.dataDir,
-      busybox: BUSYBOX_IMAGE,
-      logger: o.logger,
-      signal: o.signal,
-    });
   } catch (err) {
     await supervisor.stop().catch(() => {});
     throw err;
   }
-  return { socket: supervisor.socketPath, cniConfDir: supervisor.paths.cniConfDir, supervisor };
+  const images = importStartupImages({
+    socket: supervisor.socketPath,
+    dataDir: o.dataDir,
+    busybox: BUSYBOX_IMAGE,
+    logger: o.logger,
+    signal: o.signal,
+  }).then(() => {});
+  images.catch(() => {}); // observed by Kubelet.start, which stops the node when it rejects
+  return { socket: supervisor.socketPath, cniConfDir: supervisor.paths.cniConfDir, supervisor, images };
 }
+
+/** The runtime conditions the node reports while its start-up images are being imported. */
+const IMPORTING_IMAGES: RuntimeCondition[] = [
+  {
+    type: 'RuntimeReady',
+    status: false,
+    reason: 'ImportingImages',
+    message: 'the start-up images (pause) are being imported',
+  },
+];
 
 export class Kubelet {
   readonly #opts: KubeletOptions;
@@ -282,7 +302,8 @@ export class Kubelet {
         const v = await cri.version();
         return `${v.runtimeName}://${v.runtimeVersion}`;
       },
-      runtimeStatus: () => cri.status(),
+      // Ready waits for the start-up images: without the pause image no pod could start.
+      runtimeStatus: async () => (imagesImported ? cri.status() : IMPORTING_IMAGES),
       images: () => cri.listImages(),
       pressure: eviction,
       nodeIP: o.nodeIP,
@@ -294,6 +315,7 @@ export class Kubelet {
       clock: this.#clock,
     });
     this.#agent = agent;
+    let imagesImported = false;
     let cniWritten = false;
     agent.onPodCIDR((cidrs) => {
       if (!cniConfDir || cidrs.length === 0) return;
@@ -311,6 +333,9 @@ export class Kubelet {
         .catch((err: unknown) => log.error({ err }, 'cannot write the CNI config'));
     });
     const node = await agent.start(signal);
+    await runtime.images;
+    imagesImported = true;
+    void agent.syncNodeStatus();
     nodeIPs = (node.status?.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => a.address);
     this.#nodeIPs = nodeIPs;
     allocatable = node.status?.allocatable as Record<string, string> | undefined;
