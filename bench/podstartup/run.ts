@@ -45,7 +45,7 @@ import {
   rmSync,
 } from 'node:fs';
 import { cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { SharedInformer } from '../../src/client/informer.ts';
@@ -746,6 +746,35 @@ async function burst(s: Started, watch: PodWatch, bare: BareCri): Promise<BurstR
 
 // ---- section 4: the agent's idle RSS -------------------------------------------------------------
 
+/**
+ * Where a process's resident memory lives, from /proc/PID/smaps: anonymous mappings (the V8 heap,
+ * malloc arenas, thread stacks) versus file mappings (the node binary, libraries), the largest first.
+ */
+function rssByMapping(pid: number): string {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/smaps`, 'utf8');
+  } catch {
+    return 'unavailable';
+  }
+  const byName = new Map<string, number>();
+  let name = '';
+  for (const line of text.split('\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) {
+      name = head[1] ? (head[1].startsWith('/') ? basename(head[1]) : head[1]) : '[anon]';
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss) byName.set(name, (byName.get(name) ?? 0) + Number(rss[1]) * 1024);
+  }
+  return [...byName]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 6)
+    .map(([n, b]) => `${n} ${fmtMB(b)}`)
+    .join(', ');
+}
+
 interface AgentResult {
   serverIdle: { rss: number; hwm: number };
   agentReadyMs: number;
@@ -858,6 +887,7 @@ async function agentSection(): Promise<AgentResult> {
     const containerd = memoryOf(containerdPid(adir)).rss;
     const shims = shimRss(containerdPaths(adir).socket);
     log(`agent: VmRSS ${fmtMB(end.rss)} after ${IDLE_S} s idle (containerd ${fmtMB(containerd)})`);
+    log(`agent: resident memory by mapping: ${rssByMapping(agent.pid)}`);
     await deletePods(client, watch, names);
     const agentSteps = agent.steps();
     stop.abort();
