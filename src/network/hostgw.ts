@@ -18,16 +18,15 @@
  * and rules removed by others). `stop()` leaves routes and rules in place (a restarted agent takes
  * them over, as flannel does); {@link cleanupPodNetwork} removes them for good.
  */
-import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { Node } from 'kubernetes-types/core/v1.js';
 import { InformerFactory } from '../client/factory.ts';
 import { NODES } from '../client/resources.ts';
 import type { Informer, KubeObject, RestClient } from '../client/types.ts';
 import { ExecIptablesRunner, type IptablesRunner } from '../proxy/iptables.ts';
 import { SyncLoop } from '../proxy/syncloop.ts';
+import { defaultRunner, runChecked } from '../util/exec/index.ts';
 import { type Logger, silentLogger } from '../util/log.ts';
 import {
   desiredRoutes,
@@ -46,20 +45,11 @@ import {
   splitCidrs,
 } from './rules.ts';
 
-const execFileAsync = promisify(execFile);
-
 /** Runs a command; resolves with its stdout, rejects when it fails. */
 export type CommandRunner = (cmd: string, args: string[]) => Promise<string>;
 
-const SBIN_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-
-export const execCommand: CommandRunner = async (cmd, args) => {
-  const { stdout } = await execFileAsync(cmd, args, {
-    env: { ...process.env, PATH: `${SBIN_PATH}:${process.env.PATH ?? ''}` },
-    maxBuffer: 16 << 20,
-  });
-  return stdout;
-};
+export const execCommand: CommandRunner = (cmd, args) =>
+  runChecked(defaultRunner(), cmd, args, { timeoutMs: 60_000 });
 
 /** The real iptables runners per family (ip6tables for IPv6 cluster CIDRs). */
 export function defaultIptables(): Record<Family, IptablesRunner> {

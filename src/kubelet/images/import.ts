@@ -3,12 +3,9 @@
  * where the CRI sees them, with `ctr images import`. Used at kubelet start for everything in
  * `DIR/agent/images` (air-gapped use) and by `skiff images import FILE`.
  */
-import { execFile } from 'node:child_process';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+import { CommandFailedError, defaultRunner, runChecked } from '../../util/exec/index.ts';
 
 /** The containerd namespace the CRI plugin uses. */
 export const CRI_NAMESPACE = 'k8s.io';
@@ -51,9 +48,9 @@ export async function importImageFile(
   const args = ['-n', CRI_NAMESPACE, '--address', socket, 'images', 'import', '--all-platforms', file];
   let stdout: string;
   try {
-    ({ stdout } = await run(opts.ctr ?? 'ctr', args, { signal: opts.signal, maxBuffer: 16 << 20 }));
+    stdout = await runChecked(defaultRunner(), opts.ctr ?? 'ctr', args, { signal: opts.signal });
   } catch (err) {
-    const stderr = (err as { stderr?: string }).stderr?.trim();
+    const stderr = err instanceof CommandFailedError ? err.result.stderr.trim() : '';
     throw new ImageImportError(file, stderr || (err as Error).message, { cause: err });
   }
   // ctr prints "unpacking <name> (sha256:…)...done" per image.

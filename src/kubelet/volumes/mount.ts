@@ -1,12 +1,15 @@
 /**
  * tmpfs mounts for memory-backed volumes (emptyDir medium Memory, secret and projected volumes), with
- * mount(8)/umount(8) — no native addon — and the mount table read from /proc/self/mountinfo.
+ * mount(8)/umount(8) — no native addon — run through the shared command runner (which forks from a
+ * small shell, not from the kubelet's process), and the mount table read from /proc/self/mountinfo.
  */
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { promisify } from 'node:util';
+import { defaultRunner } from '../../util/exec/index.ts';
 
-const run = promisify(execFile);
+/** Runs a command; resolves with its exit status and stderr. */
+async function run(file: string, args: string[]): Promise<{ code: number; stderr: string }> {
+  return defaultRunner().run(file, args, { timeoutMs: 60_000 });
+}
 
 export class MountError extends Error {
   override name = 'MountError';
@@ -44,24 +47,15 @@ export async function mountTmpfs(dir: string, sizeBytes?: number, mode = 0o777):
   if (await isMountPoint(dir)) return;
   const opts = [`mode=${mode.toString(8)}`];
   if (sizeBytes !== undefined && sizeBytes > 0) opts.push(`size=${sizeBytes}`);
-  try {
-    await run('mount', ['-t', 'tmpfs', '-o', opts.join(','), 'tmpfs', dir]);
-  } catch (err) {
-    throw new MountError(
-      `mount tmpfs at ${dir} failed: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`,
-    );
-  }
+  const r = await run('mount', ['-t', 'tmpfs', '-o', opts.join(','), 'tmpfs', dir]);
+  if (r.code !== 0)
+    throw new MountError(`mount tmpfs at ${dir} failed: ${r.stderr.trim() || `status ${r.code}`}`);
 }
 
 /** Unmounts `dir`, every mount stacked there (one umount per layer). Idempotent. */
 export async function unmount(dir: string): Promise<void> {
   while (await isMountPoint(dir)) {
-    try {
-      await run('umount', [dir]);
-    } catch (err) {
-      throw new MountError(
-        `umount ${dir} failed: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`,
-      );
-    }
+    const r = await run('umount', [dir]);
+    if (r.code !== 0) throw new MountError(`umount ${dir} failed: ${r.stderr.trim() || `status ${r.code}`}`);
   }
 }
