@@ -3,10 +3,11 @@
  * preStop before it is stopped. exec runs through CRI ExecSync, httpGet GETs the pod IP (or `host`),
  * sleep waits. A hook fails on a non-zero exit or an HTTP error; the error text is the kubelet's.
  */
-import http from 'node:http';
+
 import https from 'node:https';
 import type { Container, LifecycleHandler, Pod } from 'kubernetes-types/core/v1.js';
 import { type Clock, sleep } from '../../util/clock.ts';
+import { http } from '../../util/node-http.ts';
 import type { RuntimeService } from '../cri/types.ts';
 import { httpUrl } from '../prober/probe.ts';
 import { formatPod } from './format.ts';

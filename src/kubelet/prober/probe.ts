@@ -5,7 +5,7 @@
  * 200–399 succeeding; tcpSocket connects; grpc calls grpc.health.v1.Health/Check and succeeds on
  * SERVING. Named ports are looked up in the container's ports.
  */
-import http from 'node:http';
+
 import https from 'node:https';
 import net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
@@ -17,6 +17,7 @@ import type {
   Probe,
   TCPSocketAction,
 } from 'kubernetes-types/core/v1.js';
+import { http } from '../../util/node-http.ts';
 import { CriError, GrpcCode } from '../cri/errors.ts';
 import type { RuntimeService } from '../cri/types.ts';
 

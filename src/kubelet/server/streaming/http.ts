@@ -1,7 +1,10 @@
 /**
  * Writing plain HTTP answers on a raw (upgrade) socket, and relaying an upgraded connection.
  */
-import { STATUS_CODES } from 'node:http';
+import { http } from '../../../util/node-http.ts';
+
+const { STATUS_CODES } = http;
+
 import type { Duplex } from 'node:stream';
 
 /** Writes a complete HTTP/1.1 response and ends the socket. */

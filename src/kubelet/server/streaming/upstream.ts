@@ -2,9 +2,10 @@
  * Connecting to the container runtime's streaming server (the URL CRI Exec/Attach/PortForward
  * returned, e.g. containerd's `http://127.0.0.1:<port>/exec/<token>`) with an HTTP upgrade request.
  */
-import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Duplex } from 'node:stream';
+import { http } from '../../../util/node-http.ts';
 
 /** The runtime answered the upgrade with something other than 101. */
 export class UpstreamError extends Error {
@@ -37,7 +38,7 @@ export function dialUpgrade(
   opts: { method?: string; signal?: AbortSignal } = {},
 ): Promise<UpgradedConnection> {
   const u = new URL(url);
-  const request = u.protocol === 'https:' ? httpsRequest : httpRequest;
+  const request = u.protocol === 'https:' ? httpsRequest : http.request;
   return new Promise((resolve, reject) => {
     const req = request(u, {
       method: opts.method ?? 'POST',
