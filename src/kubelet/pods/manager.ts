@@ -91,7 +91,7 @@ export interface PodManagerOptions {
   relistMs?: number;
   /** Orphan clean-up period, ms; default 2,000 (the first runs at start). */
   housekeepingMs?: number;
-  /** Pods whose containers are being started at once; default 10. */
+  /** Pods being synced with the runtime at once (volume set-up is not limited); default 10. */
   maxConcurrentStarts?: number;
   /** Wait before syncing a pod again after a failed sync (a runtime error), ms; default 10,000. */
   errorBackoffMs?: number;
@@ -484,11 +484,14 @@ export class PodManager implements PodLookup {
     let wakeAt: number | undefined;
     let failure: unknown;
     try {
-      await this.#sem.run(async () => {
-        if (!(await this.#syncer.prepare(pod, w.st, signal))) return;
-        const res = await this.#syncer.syncPod(pod, w.st, signal);
-        wakeAt = res.wakeAt;
-      });
+      // Volumes (API reads, token requests, files) are set up outside the limit: only the
+      // runtime's work is, so a burst of pods keeps containerd busy without queueing behind them.
+      if (await this.#syncer.prepare(pod, w.st, signal)) {
+        await this.#sem.run(async () => {
+          const res = await this.#syncer.syncPod(pod, w.st, signal);
+          wakeAt = res.wakeAt;
+        });
+      }
     } catch (err) {
       // Report what there is (as the kubelet does) before the worker backs off.
       if (signal.aborted) throw err;
