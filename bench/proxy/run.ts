@@ -1,18 +1,21 @@
 /**
- * kube-proxy benchmark, in network namespaces (needs root; the host's iptables is never touched):
+ * kube-proxy benchmark, in network namespaces (needs root; the host's rules are never touched), for
+ * each proxy mode in the same run — iptables (iptables-restore, nft backend) and nftables (nft) —
+ * alternating which mode goes first from one round to the next (the machine's load drifts):
  *
- * 1. Full sync of 1,000 Services × 10 endpoints: rule generation + iptables-restore (nft backend)
- *    into a scratch node namespace; the first sync (empty tables) and later full syncs (which also
- *    read iptables-save to check jumps and stale chains).
- * 2. One endpoint change applied: one Service's slice loses an endpoint and gains another; the
- *    incremental sync (generation + iptables-restore) that follows.
- * 3. Connections/s from one pod to another: through a ClusterIP (with the 1,000 Services' rules in
+ * 1. First full sync of 1,000 Services × 10 endpoints: a new proxier (rule generation included)
+ *    into an empty scratch namespace, once per round.
+ * 2. Full sync with the rules present (iptables also reads iptables-save to check jumps and stale
+ *    chains; nftables deletes and recreates its table), in each mode's node namespace.
+ * 3. One endpoint change applied: one Service's slice loses an endpoint and gains another; the
+ *    incremental sync (generation + restore/nft) that follows.
+ * 4. Connections/s from one pod to another: through a ClusterIP (with the 1,000 Services' rules in
  *    place) against straight to the pod IP, in back-to-back pairs of runs (alternating which goes
- *    first) in the same run; the ratio is the median of the pairs' ratios.
+ *    first); the ratio is the median of the pairs' ratios.
  *
- * Usage: node bench/proxy/run.ts [--services 1000] [--endpoints 10] [--rounds 5] [--conn-ms 2000]
- *        [--concurrency 16] [--pairs 10]
- * Prints a table of medians and how it was run.
+ * Usage: node bench/proxy/run.ts [--modes iptables,nftables] [--services 1000] [--endpoints 10]
+ *        [--rounds 5] [--conn-ms 1000] [--concurrency 16] [--pairs 10]
+ * Prints a table of medians per mode and how it was run. Targets are printed, never asserted.
  */
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
@@ -20,11 +23,20 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ExecIptablesRunner } from '../../src/proxy/iptables.ts';
 import { destroyLabs, NetLab, netlabSkipReason } from '../../src/proxy/netlab.ts';
+import { NftProxier } from '../../src/proxy/nftables/proxier.ts';
+import { ExecNftRunner } from '../../src/proxy/nftables/runner.ts';
 import { Proxier } from '../../src/proxy/proxier.ts';
 import { service, slice } from '../../src/proxy/testdata.ts';
+import {
+  type ProxyMode,
+  parseProxyMode,
+  type ServiceProxier,
+  type SyncResult,
+} from '../../src/proxy/types.ts';
 
 const { values } = parseArgs({
   options: {
+    modes: { type: 'string', default: 'iptables,nftables' },
     services: { type: 'string', default: '1000' },
     endpoints: { type: 'string', default: '10' },
     rounds: { type: 'string', default: '5' },
@@ -33,6 +45,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '16' },
   },
 });
+const MODES = values.modes.split(',').map(parseProxyMode);
 const SERVICES = Number(values.services);
 const ENDPOINTS = Number(values.endpoints);
 const ROUNDS = Number(values.rounds);
@@ -40,6 +53,9 @@ const CONN_MS = Number(values['conn-ms']);
 const CONCURRENCY = Number(values.concurrency);
 const PAIRS = Number(values.pairs);
 const TAG = `bench${process.pid}`;
+const SCRATCH = `skiffpx-${TAG}-scratch`;
+const CLUSTER_CIDR = '10.96.0.0/12';
+const BENCH_IP = '10.43.250.2';
 
 const skip = netlabSkipReason();
 if (skip) {
@@ -57,20 +73,19 @@ const clusterIP = (i: number) => `10.43.${Math.floor(i / 250)}.${(i % 250) + 2}`
 const endpointIP = (i: number, j: number) =>
   `10.98.${Math.floor((i * ENDPOINTS + j) / 250) % 250}.${((i * ENDPOINTS + j) % 250) + 2}`;
 
-await destroyLabs(TAG);
-const lab = await NetLab.create({ tag: TAG, pods: 2 });
-const cleanup = async () => {
-  await lab.destroy();
-};
-process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
+function makeProxier(mode: ProxyMode, netns: string): ServiceProxier {
+  const common = { nodeName: 'node-1', clusterCIDR: CLUSTER_CIDR };
+  return mode === 'iptables'
+    ? new Proxier({ ...common, runner: new ExecIptablesRunner({ netns }) })
+    : new NftProxier({ ...common, runner: new ExecNftRunner({ netns }) });
+}
 
-try {
-  const runner = new ExecIptablesRunner({ netns: lab.nodeNs });
-  const proxier = new Proxier({ runner, nodeName: 'node-1', clusterCIDR: '10.96.0.0/12' });
+/** The 1,000 Services × 10 endpoints, and the bench Service (one endpoint: `serverIP`). */
+function feed(p: ServiceProxier, serverIP: string): void {
   for (let i = 0; i < SERVICES; i++) {
     const name = `svc-${i}`;
-    proxier.setService(service(name, clusterIP(i), [{ name: 'http', port: 80, protocol: 'TCP' }]));
-    proxier.setEndpointSlice(
+    p.setService(service(name, clusterIP(i), [{ name: 'http', port: 80, protocol: 'TCP' }]));
+    p.setEndpointSlice(
       slice(
         name,
         [{ name: 'http', port: 8080 }],
@@ -78,37 +93,115 @@ try {
       ),
     );
   }
-  // The service the connection test uses: one endpoint, the server pod.
-  const [server, client] = lab.pods as [(typeof lab.pods)[0], (typeof lab.pods)[0]];
-  const benchIP = '10.43.250.2';
-  proxier.setService(service('bench', benchIP, [{ port: 80, protocol: 'TCP' }]));
-  proxier.setEndpointSlice(slice('bench', [{ port: 8080 }], [{ ip: server.ip }]));
+  p.setService(service('bench', BENCH_IP, [{ port: 80, protocol: 'TCP' }]));
+  p.setEndpointSlice(slice('bench', [{ port: 8080 }], [{ ip: serverIP }]));
+}
 
-  // 1. Full syncs.
-  const first = await proxier.sync(true);
-  const fulls = [first];
-  for (let r = 0; r < ROUNDS; r++) fulls.push(await proxier.sync(true));
-  const natRules = (await runner.save('nat')).split('\n').filter((l) => l.startsWith('-A')).length;
+/** How many rules (and, for nftables, map/set elements) a mode's node namespace holds. */
+function ruleCount(mode: ProxyMode, netns: string): string {
+  const exec = (argv: string[]) =>
+    execFileSync('ip', ['netns', 'exec', netns, ...argv], { encoding: 'utf8', maxBuffer: 256 << 20 });
+  if (mode === 'iptables') {
+    const nat = exec(['iptables-save', '-t', 'nat'])
+      .split('\n')
+      .filter((l) => l.startsWith('-A')).length;
+    return `${nat} nat rules`;
+  }
+  const items = (
+    JSON.parse(exec(['nft', '-j', 'list', 'table', 'ip', 'skiff-proxy'])) as {
+      nftables: Record<string, { elem?: unknown[] }>[];
+    }
+  ).nftables;
+  const n = (k: string) => items.filter((i) => i[k]).length;
+  const elements = items.reduce((sum, i) => sum + (i.map?.elem?.length ?? 0) + (i.set?.elem?.length ?? 0), 0);
+  return `${n('rule')} rules, ${n('chain')} chains, ${n('map') + n('set')} maps/sets, ${elements} elements`;
+}
 
-  // 2. One endpoint change at a time.
-  const partials = [];
+interface ModeRun {
+  mode: ProxyMode;
+  lab: NetLab;
+  proxier: ServiceProxier;
+  first: SyncResult[];
+  fulls: SyncResult[];
+  partials: SyncResult[];
+  direct: number[];
+  viaCluster: number[];
+  ratios: number[];
+  rules: string;
+}
+
+const loads: number[] = [loadavg()[0]!];
+const runs: ModeRun[] = [];
+const cleanup = async () => {
+  for (const r of runs) await r.lab.destroy();
+  execFileSync('ip', ['netns', 'del', SCRATCH], { stdio: 'ignore' });
+};
+process.on('SIGINT', () => void cleanup().finally(() => process.exit(130)));
+
+/** The modes, in an order that alternates with `round`. */
+const ordered = (round: number) => (round % 2 ? [...runs].reverse() : runs);
+
+await destroyLabs(TAG);
+try {
+  for (const [i, mode] of MODES.entries()) {
+    const lab = await NetLab.create({ tag: `${TAG}${i}`, pods: 2 });
+    const proxier = makeProxier(mode, lab.nodeNs);
+    feed(proxier, lab.pods[0]!.ip);
+    runs.push({
+      mode,
+      lab,
+      proxier,
+      first: [],
+      fulls: [],
+      partials: [],
+      direct: [],
+      viaCluster: [],
+      ratios: [],
+      rules: '',
+    });
+  }
+
+  // 1. First full syncs, into an empty namespace each time.
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const run of ordered(r)) {
+      execFileSync('ip', ['netns', 'add', SCRATCH]);
+      try {
+        const p = makeProxier(run.mode, SCRATCH);
+        feed(p, run.lab.pods[0]!.ip);
+        run.first.push(await p.sync(true));
+      } finally {
+        execFileSync('ip', ['netns', 'del', SCRATCH]);
+      }
+    }
+    loads.push(loadavg()[0]!);
+  }
+
+  // 2. Full syncs with the rules present (the first one, into the empty node namespace, not counted).
+  for (const run of runs) await run.proxier.sync(true);
+  for (let r = 0; r < ROUNDS; r++) for (const run of ordered(r)) run.fulls.push(await run.proxier.sync(true));
+  for (const run of runs) run.rules = ruleCount(run.mode, run.lab.nodeNs);
+  loads.push(loadavg()[0]!);
+
+  // 3. One endpoint change at a time.
   for (let r = 0; r < Math.max(ROUNDS * 4, 10); r++) {
     const i = (r * 37) % SERVICES;
     const eps = Array.from({ length: ENDPOINTS }, (_, j) => ({ ip: endpointIP(i, j), nodeName: 'node-1' }));
     eps[0] = { ip: `10.97.${r % 250}.${(i % 250) + 2}`, nodeName: 'node-1' };
-    proxier.setEndpointSlice(slice(`svc-${i}`, [{ name: 'http', port: 8080 }], eps));
-    partials.push(await proxier.sync());
+    for (const run of ordered(r)) {
+      run.proxier.setEndpointSlice(slice(`svc-${i}`, [{ name: 'http', port: 8080 }], eps));
+      run.partials.push(await run.proxier.sync());
+    }
   }
+  loads.push(loadavg()[0]!);
 
-  // 3. Connections/s: pod → ClusterIP vs pod → pod IP.
-  await lab.serve(server.netns, 8080, 'pong');
-  const load = (host: string, port: number) => {
+  // 4. Connections/s: pod → ClusterIP vs pod → pod IP.
+  const load = (run: ModeRun, host: string, port: number) => {
     const out = execFileSync(
       'ip',
       [
         'netns',
         'exec',
-        client.netns,
+        run.lab.pods[1]!.netns,
         process.execPath,
         join(import.meta.dirname, 'load.ts'),
         host,
@@ -118,72 +211,82 @@ try {
       ],
       { encoding: 'utf8' },
     );
-    const r = JSON.parse(out) as { conns: number; errors: number; ms: number };
-    if (r.errors > 0) console.error(`  ${host}: ${r.errors} failed connections`);
-    return (r.conns / r.ms) * 1000;
+    const res = JSON.parse(out) as { conns: number; errors: number; ms: number };
+    if (res.errors > 0) console.error(`  ${run.mode} ${host}: ${res.errors} failed connections`);
+    return (res.conns / res.ms) * 1000;
   };
-  load(server.ip, 8080); // warm up
-  // Pairs measured back to back, alternating which goes first (the machine's load drifts).
-  const direct: number[] = [];
-  const viaCluster: number[] = [];
-  const ratios: number[] = [];
-  for (let r = 0; r < PAIRS; r++) {
-    let d: number;
-    let c: number;
-    if (r % 2 === 0) {
-      d = load(server.ip, 8080);
-      c = load(benchIP, 80);
-    } else {
-      c = load(benchIP, 80);
-      d = load(server.ip, 8080);
-    }
-    direct.push(d);
-    viaCluster.push(c);
-    ratios.push(c / d);
+  for (const run of runs) {
+    const server = run.lab.pods[0]!;
+    await run.lab.serve(server.netns, 8080, 'pong');
+    load(run, server.ip, 8080); // warm up
+    load(run, BENCH_IP, 80);
   }
+  // Pairs measured back to back, alternating which goes first.
+  for (let r = 0; r < PAIRS; r++) {
+    for (const run of ordered(r)) {
+      const server = run.lab.pods[0]!;
+      let d: number;
+      let c: number;
+      if (r % 2 === 0) {
+        d = load(run, server.ip, 8080);
+        c = load(run, BENCH_IP, 80);
+      } else {
+        c = load(run, BENCH_IP, 80);
+        d = load(run, server.ip, 8080);
+      }
+      run.direct.push(d);
+      run.viaCluster.push(c);
+      run.ratios.push(c / d);
+    }
+    if (r % 3 === 2) loads.push(loadavg()[0]!);
+  }
+  loads.push(loadavg()[0]!);
 
-  const fmt = (n: number) => n.toFixed(0);
-  const fullMs = fulls.slice(1).map((r) => r.totalMs);
-  const rows: [string, string, string][] = [
+  const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+  const med = (rs: SyncResult[], f: (r: SyncResult) => number) => fmt(median(rs.map(f)));
+  const rows: [string, (r: ModeRun) => string, string][] = [
+    ['first full sync (empty tables), ms', (r) => med(r.first, (x) => x.totalMs), 'target ≤ 1,000'],
+    ['… of which generating, ms', (r) => med(r.first, (x) => x.generateMs), ''],
+    ['… of which iptables-restore / nft, ms', (r) => med(r.first, (x) => x.restoreMs), ''],
+    ['full sync (rules present), ms', (r) => med(r.fulls, (x) => x.totalMs), 'kube-proxy does this hourly'],
+    ['… of which iptables-restore / nft, ms', (r) => med(r.fulls, (x) => x.restoreMs), ''],
+    ['one endpoint change applied, ms', (r) => med(r.partials, (x) => x.totalMs), 'target ≤ 100'],
+    ['… of which iptables-restore / nft, ms', (r) => med(r.partials, (x) => x.restoreMs), ''],
     [
-      'first full sync (empty tables), ms',
-      fmt(first.totalMs),
-      `generate ${first.generateMs} + restore ${first.restoreMs}`,
-    ],
-    [
-      'full sync (rules present), ms',
-      fmt(median(fullMs)),
-      `iptables-save ${median(fulls.slice(1).map((r) => r.totalMs - r.generateMs - r.restoreMs))} + generate ${median(fulls.slice(1).map((r) => r.generateMs))} + restore ${median(fulls.slice(1).map((r) => r.restoreMs))}; kube-proxy does this hourly`,
-    ],
-    [
-      'one endpoint change applied, ms',
-      fmt(median(partials.map((r) => r.totalMs))),
-      `generate ${median(partials.map((r) => r.generateMs))} + restore ${median(partials.map((r) => r.restoreMs))}; ${partials[0]!.chainsWritten} chains written, ${partials[0]!.chainsDeleted} deleted; ${(median(partials.map((r) => r.inputBytes)) / 1024).toFixed(0)} KiB input; target ≤ 100`,
+      '… input, bytes',
+      (r) => med(r.partials, (x) => x.inputBytes),
+      `${runs.map((r) => `${r.mode}: chains written ${r.partials[1]!.chainsWritten}, deleted ${r.partials[1]!.chainsDeleted}`).join('; ')}`,
     ],
     [
       'connections/s pod → pod IP',
-      fmt(median(direct)),
+      (r) => fmt(median(r.direct)),
       `${CONCURRENCY} concurrent, ${PAIRS} pairs of ${CONN_MS} ms runs`,
     ],
+    ['connections/s pod → ClusterIP', (r) => fmt(median(r.viaCluster)), ''],
     [
-      'connections/s pod → ClusterIP',
-      fmt(median(viaCluster)),
-      `${(median(ratios) * 100).toFixed(0)}% of direct (median of per-pair ratios); target ≥ 90%`,
+      'ClusterIP ÷ pod IP (median of pairs)',
+      (r) => `${(median(r.ratios) * 100).toFixed(0)}%`,
+      'target ≥ 90%',
     ],
   ];
   console.log(
-    `\nkube-proxy (iptables, nft backend): ${SERVICES} Services × ${ENDPOINTS} endpoints = ${natRules} nat rules; ${cpus().length} CPUs (load average ${loadavg()[0]!.toFixed(1)} at the end); node ${process.version}`,
+    `\nkube-proxy: ${SERVICES} Services × ${ENDPOINTS} endpoints; ${cpus().length} CPUs; node ${process.version}; load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} (median ${median(loads).toFixed(1)}) during the run`,
   );
-  console.log('medians of', ROUNDS, 'rounds (endpoint changes:', partials.length, ')\n');
-  console.log('| measure | median | notes |');
-  console.log('|---|---:|---|');
-  for (const [a, b, c] of rows) console.log(`| ${a} | ${b} | ${c} |`);
+  for (const r of runs) console.log(`  ${r.mode}: ${r.rules}`);
   console.log(
-    `\nrun: node bench/proxy/run.ts --services ${SERVICES} --endpoints ${ENDPOINTS} --rounds ${ROUNDS} --pairs ${PAIRS} --conn-ms ${CONN_MS} --concurrency ${CONCURRENCY}`,
+    `medians of ${ROUNDS} rounds (endpoint changes: ${runs[0]!.partials.length}), modes alternating\n`,
   );
+  console.log(`| measure (median) | ${runs.map((r) => r.mode).join(' | ')} | notes |`);
+  console.log(`|---|${runs.map(() => '---:').join('|')}|---|`);
+  for (const [name, f, note] of rows) console.log(`| ${name} | ${runs.map(f).join(' | ')} | ${note} |`);
   console.log(
-    `raw: full ${JSON.stringify(fullMs)} direct ${JSON.stringify(direct.map(Math.round))} cluster ${JSON.stringify(viaCluster.map(Math.round))}`,
+    `\nrun: node bench/proxy/run.ts --modes ${MODES.join(',')} --services ${SERVICES} --endpoints ${ENDPOINTS} --rounds ${ROUNDS} --pairs ${PAIRS} --conn-ms ${CONN_MS} --concurrency ${CONCURRENCY}`,
   );
+  for (const r of runs) {
+    console.log(
+      `raw ${r.mode}: first ${JSON.stringify(r.first.map((x) => x.totalMs))} full ${JSON.stringify(r.fulls.map((x) => x.totalMs))} partial ${JSON.stringify(r.partials.map((x) => x.totalMs))} direct ${JSON.stringify(r.direct.map(Math.round))} cluster ${JSON.stringify(r.viaCluster.map(Math.round))}`,
+    );
+  }
 } finally {
-  await cleanup();
+  await cleanup().catch(() => {});
 }

@@ -9,7 +9,7 @@ import { KUBELET_CLIENT_USER } from '../apiserver/auth/names.ts';
 import { HttpRestClient } from '../client/rest.ts';
 import { Kubelet, type PreparedRuntime } from '../kubelet/kubelet.ts';
 import { PodNetwork } from '../network/index.ts';
-import { KubeProxy } from '../proxy/index.ts';
+import { DEFAULT_PROXY_MODE, KubeProxy, parseProxyMode } from '../proxy/index.ts';
 import type { Logger } from '../util/log.ts';
 
 export const nodeFlagsHelp = `Node flags:
@@ -24,6 +24,8 @@ export const nodeFlagsHelp = `Node flags:
                              default: none, pods use the host's resolv.conf)
   --cluster-domain DOMAIN    the cluster's DNS domain (default cluster.local)
   --disable-kube-proxy       do not run kube-proxy (Service routing) on this node
+  --proxy-mode MODE          how kube-proxy programs Services: iptables or nftables
+                             (default ${DEFAULT_PROXY_MODE})
   --disable-pod-network      do not route to other nodes' pods nor masquerade by cluster CIDR
                              (the CNI bridge then masquerades everything leaving the node)`;
 
@@ -39,6 +41,7 @@ export const nodeFlagOptions = {
   'cluster-dns': { type: 'string' as const, multiple: true as const, default: [] as string[] },
   'cluster-domain': { type: 'string' as const, default: 'cluster.local' },
   'disable-kube-proxy': { type: 'boolean' as const, default: false },
+  'proxy-mode': { type: 'string' as const, default: DEFAULT_PROXY_MODE as string },
   'disable-pod-network': { type: 'boolean' as const, default: false },
 };
 
@@ -53,6 +56,7 @@ export interface NodeFlags {
   'cluster-dns': string[];
   'cluster-domain': string;
   'disable-kube-proxy': boolean;
+  'proxy-mode'?: string;
   'disable-pod-network'?: boolean;
 }
 
@@ -129,6 +133,7 @@ export async function startNode(
   signal: AbortSignal,
 ): Promise<RunningNode> {
   const f = opts.flags;
+  const proxyMode = parseProxyMode(f['proxy-mode'] ?? DEFAULT_PROXY_MODE);
   const podNetwork = !f['disable-pod-network'];
   const kubelet = new Kubelet({
     dataDir: opts.dataDir,
@@ -181,6 +186,7 @@ export async function startNode(
     const client = new HttpRestClient(connection, { component: 'kube-proxy' });
     proxy = new KubeProxy({
       client,
+      mode: proxyMode,
       nodeName: nodeNameOf(f),
       nodeIPs: kubelet.nodeIPs,
       clusterCIDR: opts.clusterCidr,

@@ -5,7 +5,7 @@
  * of the service port name and protocol (and, for endpoint chains, the endpoint), at most 26
  * characters — within iptables' 28.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** Prefix of every chain skiff creates. */
 export const CHAIN_PREFIX = 'SKIFF-';
@@ -35,7 +35,7 @@ const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
 /** The first 16 characters of RFC 4648 base32 of SHA-256(`s`), as kube-proxy's portProtoHash. */
 export function hash16(s: string): string {
-  const digest = createHash('sha256').update(s).digest();
+  const digest = hash('sha256', s, 'buffer');
   let out = '';
   let bits = 0;
   let value = 0;

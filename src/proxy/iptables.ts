@@ -4,7 +4,7 @@
  * iptables-legacy), optionally inside a network namespace (`ip netns exec NAME ...`), which is how
  * tests and benchmarks keep the host's rules untouched.
  */
-import { spawn } from 'node:child_process';
+import { deleteConntrackFlows, inNetns, runCommand as run } from './exec.ts';
 
 /** An iptables or conntrack command failed. */
 export class IptablesError extends Error {
@@ -89,30 +89,6 @@ export function withListCommands(input: string): string {
   return out.join('\n');
 }
 
-interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(argv: string[], input?: string, discardStdout = false): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), {
-      stdio: ['pipe', discardStdout ? 'ignore' : 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout?.on('data', (b: Buffer) => out.push(b));
-    child.stderr!.on('data', (b: Buffer) => err.push(b));
-    child.on('error', reject);
-    child.on('close', (code) =>
-      resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }),
-    );
-    child.stdin!.on('error', () => {});
-    child.stdin!.end(input ?? '');
-  });
-}
-
 /** The real runner. */
 export class ExecIptablesRunner implements IptablesRunner {
   readonly #o: ExecRunnerOptions;
@@ -122,7 +98,7 @@ export class ExecIptablesRunner implements IptablesRunner {
   }
 
   #argv(cmd: string, args: string[]): string[] {
-    return this.#o.netns ? ['ip', 'netns', 'exec', this.#o.netns, cmd, ...args] : [cmd, ...args];
+    return inNetns(this.#o.netns, [cmd, ...args]);
   }
 
   async restore(input: string): Promise<void> {
@@ -145,11 +121,12 @@ export class ExecIptablesRunner implements IptablesRunner {
   }
 
   async deleteConntrack(args: string[]): Promise<void> {
-    const argv = this.#argv(this.#o.conntrack ?? 'conntrack', ['-D', ...args]);
-    const r = await run(argv);
-    // conntrack exits 1 with "0 flow entries have been deleted" when nothing matched.
-    if (r.code !== 0 && !/0 flow entries/.test(r.stderr))
-      throw new IptablesError(argv.join(' '), r.code, r.stderr);
+    const { argv, failed } = await deleteConntrackFlows(
+      this.#o.netns,
+      this.#o.conntrack ?? 'conntrack',
+      args,
+    );
+    if (failed) throw new IptablesError(argv.join(' '), failed.code, failed.stderr);
   }
 }
 

@@ -8,7 +8,7 @@
 
 import type { Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import { endpointChain, type ServicePortChains, servicePortChains } from './chains.ts';
+import { type ServicePortChains, servicePortChains } from './chains.ts';
 
 /** The label tying an EndpointSlice to its Service. */
 export const LABEL_SERVICE_NAME = 'kubernetes.io/service-name';
@@ -54,8 +54,6 @@ export interface EndpointInfo {
   terminating: boolean;
   /** On this node. */
   local: boolean;
-  /** Its SKIFF-SEP chain (for the service port it belongs to). */
-  chain: string;
 }
 
 function isIPv4(ip: string): boolean {
@@ -163,21 +161,33 @@ export function endpointsFor(
         serving: ep.conditions?.serving ?? ready,
         terminating: ep.conditions?.terminating ?? false,
         local: !!nodeName && ep.nodeName === nodeName,
-        chain: endpointChain(sp.name, sp.protocol, `${ip}:${port.port}`),
       };
       const prev = byKey.get(info.key);
       if (!prev || (!prev.ready && info.ready)) byKey.set(info.key, info);
     }
   }
-  return [...byKey.values()].sort(compareEndpoints);
+  return sortEndpoints([...byKey.values()]);
 }
 
 function ipNumber(ip: string): number {
-  return ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+  let n = 0;
+  let octet = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c === 46) {
+      n = n * 256 + octet;
+      octet = 0;
+    } else octet = octet * 10 + (c - 48);
+  }
+  return n * 256 + octet;
 }
 
-function compareEndpoints(a: EndpointInfo, b: EndpointInfo): number {
-  return ipNumber(a.ip) - ipNumber(b.ip) || a.port - b.port;
+/** `eps` sorted by address, then port (in place; each address parsed once). */
+function sortEndpoints(eps: EndpointInfo[]): EndpointInfo[] {
+  const keyed = eps.map((e) => ({ e, n: ipNumber(e.ip) }));
+  keyed.sort((a, b) => a.n - b.n || a.e.port - b.e.port);
+  for (let i = 0; i < keyed.length; i++) eps[i] = keyed[i]!.e;
+  return eps;
 }
 
 /** The endpoints each traffic policy uses (kube-proxy's CategorizeEndpoints, without topology). */
@@ -227,6 +237,6 @@ export function categorizeEndpoints(sp: ServicePortInfo, endpoints: EndpointInfo
 
   if (!usesClusterEndpoints(sp)) return { cluster, local, reachable: local, hasAny };
   const seen = new Set(cluster.map((e) => e.key));
-  const reachable = [...cluster, ...local.filter((e) => !seen.has(e.key))].sort(compareEndpoints);
+  const reachable = sortEndpoints([...cluster, ...local.filter((e) => !seen.has(e.key))]);
   return { cluster, local, reachable, hasAny };
 }

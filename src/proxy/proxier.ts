@@ -21,14 +21,7 @@ import { type Logger, silentLogger } from '../util/log.ts';
 import { CHAIN_PREFIX, isServiceChain } from './chains.ts';
 import { staleConntrackArgs } from './conntrack.ts';
 import { type IptablesRunner, parseSave } from './iptables.ts';
-import {
-  type EndpointInfo,
-  endpointsFor,
-  keyOf,
-  LABEL_SERVICE_NAME,
-  type ServicePortInfo,
-  servicePorts,
-} from './model.ts';
+import { type EndpointInfo, endpointsFor, type ServicePortInfo, servicePorts } from './model.ts';
 import {
   FILTER_TOP_CHAINS,
   forwardRules,
@@ -42,6 +35,10 @@ import {
   type RuleConfig,
   type ServicePortRules,
 } from './rules.ts';
+import { ChangeTracker } from './tracker.ts';
+import type { ServiceProxier, SyncResult } from './types.ts';
+
+export type { SyncResult } from './types.ts';
 
 export interface ProxierOptions extends Partial<RuleConfig> {
   runner: IptablesRunner;
@@ -51,23 +48,6 @@ export interface ProxierOptions extends Partial<RuleConfig> {
   logger?: Logger;
 }
 
-/** What one sync did. */
-export interface SyncResult {
-  full: boolean;
-  /** Services whose chains were regenerated. */
-  servicesChanged: number;
-  /** Own chains written (created or rewritten). */
-  chainsWritten: number;
-  /** Own chains deleted. */
-  chainsDeleted: number;
-  /** Bytes of iptables-restore input. */
-  inputBytes: number;
-  /** ms spent generating, in iptables-restore, and in total. */
-  generateMs: number;
-  restoreMs: number;
-  totalMs: number;
-}
-
 interface ServiceState {
   ports: ServicePortInfo[];
   rules: ServicePortRules[];
@@ -75,17 +55,14 @@ interface ServiceState {
   reachable: EndpointInfo[][];
 }
 
-export class Proxier {
+export class Proxier implements ServiceProxier {
   readonly #runner: IptablesRunner;
   readonly #nodeName: string;
   readonly #cfg: RuleConfig;
   readonly #clock: Clock;
   readonly #log: Logger;
 
-  readonly #services = new Map<string, Service>();
-  /** service key → slice key → slice */
-  readonly #slices = new Map<string, Map<string, EndpointSlice>>();
-  readonly #dirty = new Set<string>();
+  readonly #tracker = new ChangeTracker();
   /** service key → generated state (for every service currently known). */
   readonly #state = new Map<string, ServiceState>();
   /** Own nat chain → its rules joined, as last written. */
@@ -111,42 +88,25 @@ export class Proxier {
 
   /** Records a Service added or updated. */
   setService(svc: Service): void {
-    const key = keyOf(svc);
-    this.#services.set(key, svc);
-    this.#dirty.add(key);
+    this.#tracker.setService(svc);
   }
 
   deleteService(svc: Service): void {
-    const key = keyOf(svc);
-    this.#services.delete(key);
-    this.#dirty.add(key);
+    this.#tracker.deleteService(svc);
   }
 
   /** Records an EndpointSlice added or updated. Slices without the service-name label are ignored. */
   setEndpointSlice(slice: EndpointSlice): void {
-    const svcKey = sliceServiceKey(slice);
-    if (!svcKey) return;
-    let m = this.#slices.get(svcKey);
-    if (!m) {
-      m = new Map();
-      this.#slices.set(svcKey, m);
-    }
-    m.set(keyOf(slice), slice);
-    this.#dirty.add(svcKey);
+    this.#tracker.setEndpointSlice(slice);
   }
 
   deleteEndpointSlice(slice: EndpointSlice): void {
-    const svcKey = sliceServiceKey(slice);
-    if (!svcKey) return;
-    const m = this.#slices.get(svcKey);
-    if (!m?.delete(keyOf(slice))) return;
-    if (m.size === 0) this.#slices.delete(svcKey);
-    this.#dirty.add(svcKey);
+    this.#tracker.deleteEndpointSlice(slice);
   }
 
   /** Whether a sync would change something (services changed, or a full sync is due). */
   get pending(): boolean {
-    return this.#needFull || this.#dirty.size > 0;
+    return this.#needFull || this.#tracker.hasChanges;
   }
 
   /** Makes the next sync rewrite the top-level chains even if unchanged (periodic repair). */
@@ -166,12 +126,14 @@ export class Proxier {
   async sync(full = false): Promise<SyncResult> {
     const t0 = this.#clock.now();
     const doFull = full || this.#needFull;
-    const dirty = doFull ? new Set([...this.#state.keys(), ...this.#services.keys()]) : new Set(this.#dirty);
-    this.#dirty.clear();
+    const changed = this.#tracker.takeChanged();
+    const dirty = doFull
+      ? new Set([...this.#state.keys(), ...this.#tracker.serviceKeys(), ...changed])
+      : changed;
     try {
       return await this.#sync(doFull, dirty, t0);
     } catch (err) {
-      for (const k of dirty) this.#dirty.add(k);
+      this.#tracker.markChanged(dirty);
       this.#needFull = true;
       throw err;
     }
@@ -188,23 +150,23 @@ export class Proxier {
     const tGen = this.#clock.now();
 
     // kube-proxy's large cluster mode: no endpoint comments above 1,000 endpoints.
-    let endpoints = 0;
-    for (const m of this.#slices.values())
-      for (const sl of m.values()) endpoints += sl.endpoints?.length ?? 0;
-    const cfg: RuleConfig = { ...this.#cfg, largeCluster: endpoints > LARGE_CLUSTER_ENDPOINTS };
+    const cfg: RuleConfig = {
+      ...this.#cfg,
+      largeCluster: this.#tracker.endpointCount() > LARGE_CLUSTER_ENDPOINTS,
+    };
 
     // Regenerate changed services.
     const oldStates = new Map<string, ServiceState | undefined>();
     const newChains = new Map<string, Map<string, string[]>>();
     for (const key of dirty) {
       oldStates.set(key, this.#state.get(key));
-      const svc = this.#services.get(key);
+      const svc = this.#tracker.service(key);
       if (!svc) {
         this.#state.delete(key);
         newChains.set(key, new Map());
         continue;
       }
-      const slices = [...(this.#slices.get(key)?.values() ?? [])];
+      const slices = this.#tracker.slicesOf(key);
       const ports = servicePorts(svc);
       const state: ServiceState = { ports, rules: [], reachable: [] };
       const chains = new Map<string, string[]>();
@@ -385,9 +347,4 @@ export class Proxier {
       }
     }
   }
-}
-
-function sliceServiceKey(slice: EndpointSlice): string | null {
-  const name = slice.metadata?.labels?.[LABEL_SERVICE_NAME];
-  return name ? `${slice.metadata?.namespace ?? ''}/${name}` : null;
 }

@@ -6,10 +6,12 @@ import { ENDPOINT_SLICES, NODES, SERVICES } from '../client/resources.ts';
 import { HttpRestClient } from '../client/rest.ts';
 import { eventually, startTestApiServer, type TestApiServer } from '../client/testing.ts';
 import type { KubeObject } from '../client/types.ts';
+import { FakeNft } from './nftables/testing.ts';
 import { KubeProxy } from './proxy.ts';
 import { nodeIngressIPs, ServiceLBController } from './servicelb.ts';
 import { slice } from './testdata.ts';
 import { FakeIptables } from './testing.ts';
+import { parseProxyMode } from './types.ts';
 
 let srv: TestApiServer;
 let client: HttpRestClient;
@@ -99,6 +101,86 @@ test('KubeProxy follows Services and EndpointSlices from the API server; headles
   assert.deepEqual(fake.chainsWithPrefix('nat', 'SKIFF-'), []);
   assert.deepEqual(fake.chainsWithPrefix('filter', 'SKIFF-'), []);
   ctl.abort();
+});
+
+test("KubeProxy in nftables mode: removes the iptables mode's chains, programs its table, follows changes; cleanup removes both", async () => {
+  const ipt = new FakeIptables();
+  const nft = new FakeNft();
+  // An earlier run in iptables mode left its chains.
+  await ipt.restore('*nat\n:SKIFF-SERVICES - [0:0]\n-I PREROUTING 1 -j SKIFF-SERVICES\nCOMMIT\n');
+  const kp = new KubeProxy({
+    client,
+    mode: 'nftables',
+    nodeName: 'node-a',
+    nodeIPs: ['192.168.1.10'],
+    clusterCIDR: '10.42.0.0/16',
+    runner: ipt,
+    nftRunner: nft,
+    minSyncPeriodMs: 10,
+  });
+  assert.equal(kp.mode, 'nftables');
+  const svc = await client.create<Service & KubeObject>(SERVICES, 'default', {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'nftweb', namespace: 'default' },
+    spec: { ports: [{ port: 80, targetPort: 8080 }], selector: { app: 'nftweb' } },
+  } as Service & KubeObject);
+  await client.create(
+    ENDPOINT_SLICES,
+    'default',
+    slice('nftweb', [{ port: 8080 }], [{ ip: '10.42.0.5' }], 'nftweb-1', 'default') as EndpointSlice &
+      KubeObject,
+  );
+  const ctl = new AbortController();
+  await kp.start(ctl.signal);
+  assert.deepEqual(ipt.chainsWithPrefix('nat', 'SKIFF-'), [], "the iptables mode's chains are gone");
+  assert.deepEqual(ipt.chain('nat', 'PREROUTING'), []);
+  const key = `${svc.spec!.clusterIP} . tcp . 80`;
+  assert.match(nft.elements('service-ips')!.get(key) ?? '', /^goto service-\S+-default\/nftweb\/tcp\/$/);
+
+  await client.update(ENDPOINT_SLICES, 'default', {
+    ...(await client.get(ENDPOINT_SLICES, 'default', 'nftweb-1')),
+    endpoints: [{ addresses: ['10.42.0.6'], conditions: { ready: true } }],
+  } as KubeObject);
+  await eventually(
+    () => nft.chainsWithPrefix('endpoint-').some((c) => c.includes('10.42.0.6')),
+    'the new endpoint',
+    2000,
+  );
+  assert.equal(kp.lastSync!.full, false);
+
+  const r = await kp.cleanup();
+  assert.ok(r.chains > 0);
+  assert.equal(nft.table(), undefined);
+  ctl.abort();
+});
+
+test('KubeProxy in iptables mode removes the nftables table an earlier run left; runners must fit the mode', async () => {
+  const ipt = new FakeIptables();
+  const nft = new FakeNft();
+  await nft.apply('add table ip skiff-proxy\nadd chain ip skiff-proxy services\n');
+  await nft.apply('add table ip filter\n');
+  const kp = new KubeProxy({
+    client,
+    nodeName: 'node-a',
+    nodeIPs: [],
+    clusterCIDR: '10.42.0.0/16',
+    runner: ipt,
+    nftRunner: nft,
+  });
+  const ctl = new AbortController();
+  await kp.start(ctl.signal);
+  assert.equal(nft.table(), undefined);
+  assert.ok(nft.tables.has('ip filter'), "only skiff's table");
+  assert.ok(ipt.chain('nat', 'SKIFF-SERVICES'));
+  ctl.abort();
+  await kp.stop();
+
+  const base = { client, nodeName: 'n', nodeIPs: [], clusterCIDR: '' };
+  assert.throws(() => new KubeProxy({ ...base, mode: 'nftables', runner: ipt }), /needs nftRunner/);
+  assert.throws(() => new KubeProxy({ ...base, nftRunner: nft }), /needs runner/);
+  assert.equal(parseProxyMode('nftables'), 'nftables');
+  assert.throws(() => parseProxyMode('ipvs'), /--proxy-mode must be one of iptables, nftables; got "ipvs"/);
 });
 
 test("ServiceLB publishes the Ready nodes' addresses as a LoadBalancer Service's ingress", async () => {

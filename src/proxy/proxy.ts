@@ -1,11 +1,19 @@
 /**
- * kube-proxy for one node: informers on Services and EndpointSlices feed a {@link Proxier}, whose
- * syncs a {@link SyncLoop} serializes and rate limits (at most one every `minSyncPeriodMs`; a repair
- * of the top-level chains every `syncPeriodMs`; a full sync every `fullSyncPeriodMs`). Rules go into skiff's own `SKIFF-` chains through iptables-restore.
+ * kube-proxy for one node: informers on Services and EndpointSlices feed a proxier, whose syncs a
+ * {@link SyncLoop} serializes and rate limits (at most one every `minSyncPeriodMs`; a repair of the
+ * top-level chains every `syncPeriodMs`; a full sync every `fullSyncPeriodMs`). The mode picks the
+ * proxier: `iptables` ({@link Proxier}: skiff's own `SKIFF-` chains through iptables-restore) or
+ * `nftables` ({@link NftProxier}: skiff's own table `ip skiff-proxy` through `nft -f`).
  *
  * Lifecycle: `start(signal)` resolves once both informers have synced and the first sync was
- * attempted; the proxy then runs until `signal` aborts or `stop()`. Stopping leaves the rules in
- * place (a restarted proxy takes them over, as kube-proxy does); `cleanup()` removes them all.
+ * attempted; before that first sync it removes the other mode's rules (as upstream kube-proxy does
+ * when the mode changes). The proxy then runs until `signal` aborts or `stop()`. Stopping leaves the
+ * rules in place (a restarted proxy takes them over, as kube-proxy does); `cleanup()` removes them
+ * all, both modes'.
+ *
+ * Runners: by default the real commands (in `netns` when given). A caller that injects a runner
+ * (tests) gets only the runners it injected: the other mode's clean-up is skipped rather than run on
+ * the real host.
  */
 import type { Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
@@ -16,8 +24,12 @@ import { type Clock, systemClock } from '../util/clock.ts';
 import { type Logger, silentLogger } from '../util/log.ts';
 import { type CleanupResult, cleanupRules } from './cleanup.ts';
 import { ExecIptablesRunner, type IptablesRunner } from './iptables.ts';
-import { Proxier, type SyncResult } from './proxier.ts';
+import { cleanupNftables } from './nftables/cleanup.ts';
+import { NftProxier } from './nftables/proxier.ts';
+import { ExecNftRunner, type NftRunner } from './nftables/runner.ts';
+import { Proxier } from './proxier.ts';
 import { SyncLoop } from './syncloop.ts';
+import type { DEFAULT_PROXY_MODE, ProxyMode, ServiceProxier, SyncResult } from './types.ts';
 
 /** Objects kube-proxy ignores: another proxy's services, and headless ones. */
 export const PROXY_LABEL_SELECTOR =
@@ -44,12 +56,20 @@ export interface KubeProxyOptions {
   syncPeriodMs?: number;
   /**
    * Full sync period, ms (default 3,600,000, kube-proxy's FullSyncPeriod): every chain rewritten,
-   * jumps from the built-in chains checked, leftover chains deleted. The first sync is always full.
+   * jumps from the built-in chains checked, leftover chains deleted (nftables: the table deleted and
+   * recreated). The first sync is always full.
    */
   fullSyncPeriodMs?: number;
-  /** How iptables is run; default: the real binaries, in `netns` when given. */
+  /**
+   * How Services are programmed (default iptables; `skiff server` and `skiff agent` use
+   * `--proxy-mode`, default {@link DEFAULT_PROXY_MODE}).
+   */
+  mode?: ProxyMode;
+  /** How iptables is run; default: the real binaries, in `netns` when given (see the class doc). */
   runner?: IptablesRunner;
-  /** Network namespace to program (default: the process's own). Ignored when `runner` is given. */
+  /** How nft is run; default: the real binary, in `netns` when given (see the class doc). */
+  nftRunner?: NftRunner;
+  /** Network namespace to program (default: the process's own). Ignored for injected runners. */
   netns?: string;
   /**
    * Share informers with other components of the process (its owner starts it); default: a factory
@@ -64,8 +84,10 @@ export interface KubeProxyOptions {
 
 export class KubeProxy {
   readonly #o: KubeProxyOptions;
-  readonly #runner: IptablesRunner;
-  readonly #proxier: Proxier;
+  readonly #mode: ProxyMode;
+  readonly #runner: IptablesRunner | undefined;
+  readonly #nftRunner: NftRunner | undefined;
+  readonly #proxier: ServiceProxier;
   readonly #loop: SyncLoop;
   readonly #clock: Clock;
   readonly #log: Logger;
@@ -78,9 +100,11 @@ export class KubeProxy {
     this.#o = opts;
     this.#clock = opts.clock ?? systemClock;
     this.#log = opts.logger ?? silentLogger;
-    this.#runner = opts.runner ?? new ExecIptablesRunner({ netns: opts.netns });
-    this.#proxier = new Proxier({
-      runner: this.#runner,
+    this.#mode = opts.mode ?? 'iptables';
+    const injected = opts.runner !== undefined || opts.nftRunner !== undefined;
+    this.#runner = opts.runner ?? (injected ? undefined : new ExecIptablesRunner({ netns: opts.netns }));
+    this.#nftRunner = opts.nftRunner ?? (injected ? undefined : new ExecNftRunner({ netns: opts.netns }));
+    const common = {
       nodeName: opts.nodeName,
       clusterCIDR: opts.clusterCIDR,
       masqueradeAll: opts.masqueradeAll,
@@ -88,7 +112,16 @@ export class KubeProxy {
       nodeIPs: opts.nodeIPs,
       clock: this.#clock,
       logger: this.#log,
-    });
+    };
+    if (this.#mode === 'nftables') {
+      if (!this.#nftRunner)
+        throw new TypeError('KubeProxy: nftables mode with an injected runner needs nftRunner');
+      this.#proxier = new NftProxier({ ...common, runner: this.#nftRunner });
+    } else {
+      if (!this.#runner)
+        throw new TypeError('KubeProxy: iptables mode with an injected nftRunner needs runner');
+      this.#proxier = new Proxier({ ...common, runner: this.#runner });
+    }
     const syncPeriodMs = opts.syncPeriodMs ?? 30_000;
     this.#loop = new SyncLoop(() => this.#sync(), {
       minIntervalMs: opts.minSyncPeriodMs ?? 100,
@@ -99,8 +132,13 @@ export class KubeProxy {
   }
 
   /** The proxier (to feed objects directly, in tests and benchmarks). */
-  get proxier(): Proxier {
+  get proxier(): ServiceProxier {
     return this.#proxier;
+  }
+
+  /** The mode it programs Services in. */
+  get mode(): ProxyMode {
+    return this.#mode;
   }
 
   /** The result of the last successful sync. */
@@ -159,17 +197,21 @@ export class KubeProxy {
     );
     // A shared factory is started by its owner.
     if (!this.#o.informers) factory.start(ctl.signal);
-    this.#log.info({ node: this.#o.nodeName, nodeIPs: this.#o.nodeIPs }, 'kube-proxy starting');
+    this.#log.info(
+      { node: this.#o.nodeName, nodeIPs: this.#o.nodeIPs, mode: this.#mode },
+      'kube-proxy starting',
+    );
 
     const aborted = new Promise<'aborted'>((r) =>
       ctl.signal.addEventListener('abort', () => r('aborted'), { once: true }),
     );
     if ((await Promise.race([Promise.all([services.synced(), slices.synced()]), aborted])) === 'aborted')
       return;
+    await this.#cleanupOtherMode();
     try {
       await this.#sync();
     } catch (err) {
-      this.#log.error({ err }, 'first iptables sync failed; retrying');
+      this.#log.error({ err, mode: this.#mode }, 'first sync failed; retrying');
     }
     // Runs at once (a no-op when the first sync succeeded and nothing changed meanwhile).
     this.#loop.start(ctl.signal);
@@ -199,9 +241,29 @@ export class KubeProxy {
     await this.#loop.idle();
   }
 
-  /** Stops, then removes every skiff rule and chain (the node is leaving for good). */
+  /** Removes the rules of the mode not in use (left by an earlier run in that mode); logs failures. */
+  async #cleanupOtherMode(): Promise<void> {
+    try {
+      if (this.#mode === 'nftables') {
+        const r = this.#runner ? await cleanupRules(this.#runner) : null;
+        if (r?.chains || r?.jumps) this.#log.info(r, "removed the iptables mode's chains");
+      } else {
+        const r = this.#nftRunner ? await cleanupNftables(this.#nftRunner) : null;
+        if (r?.table) this.#log.info(r, "removed the nftables mode's table");
+      }
+    } catch (err) {
+      this.#log.warn({ err }, "removing the other proxy mode's rules failed");
+    }
+  }
+
+  /**
+   * Stops, then removes every skiff rule, chain and table of both modes (the node is leaving for
+   * good). `chains` counts the nftables table's chains too.
+   */
   async cleanup(): Promise<CleanupResult> {
     await this.stop();
-    return cleanupRules(this.#runner);
+    const r: CleanupResult = this.#runner ? await cleanupRules(this.#runner) : { jumps: 0, chains: 0 };
+    if (this.#nftRunner) r.chains += (await cleanupNftables(this.#nftRunner)).chains;
+    return r;
   }
 }

@@ -17,6 +17,7 @@
  */
 import {
   EXTERNAL_SERVICES_CHAIN,
+  endpointChain,
   FORWARD_CHAIN,
   MARK_MASQ_CHAIN,
   NODEPORTS_CHAIN,
@@ -265,13 +266,19 @@ export function generateServicePortRules(
 
   for (const ep of reachable) {
     const c = cfg.largeCluster ? '' : ` -m comment --comment ${comment(sp.name)}`;
-    const affinity = sp.affinitySeconds ? ` -m recent --name ${ep.chain} --set` : '';
-    out.natChains.set(ep.chain, [
-      `-A ${ep.chain}${c} -s ${ep.ip} -j ${MARK_MASQ_CHAIN}`,
-      `-A ${ep.chain}${c}${affinity} ${m} -j DNAT --to-destination ${ep.key}`,
+    const sep = sepChain(sp, ep);
+    const affinity = sp.affinitySeconds ? ` -m recent --name ${sep} --set` : '';
+    out.natChains.set(sep, [
+      `-A ${sep}${c} -s ${ep.ip} -j ${MARK_MASQ_CHAIN}`,
+      `-A ${sep}${c}${affinity} ${m} -j DNAT --to-destination ${ep.key}`,
     ]);
   }
   return out;
+}
+
+/** The SKIFF-SEP chain of an endpoint of a service port. */
+function sepChain(sp: ServicePortInfo, ep: EndpointInfo): string {
+  return endpointChain(sp.name, sp.protocol, ep.key);
 }
 
 /** Affinity rules first, then the random balancing over `endpoints`. */
@@ -287,14 +294,14 @@ function serviceToEndpointRules(
   if (sp.affinitySeconds) {
     for (const ep of endpoints) {
       lines.push(
-        `-A ${chain}${c(ep)} -m recent --name ${ep.chain} --rcheck --seconds ${sp.affinitySeconds} --reap -j ${ep.chain}`,
+        `-A ${chain}${c(ep)} -m recent --name ${sepChain(sp, ep)} --rcheck --seconds ${sp.affinitySeconds} --reap -j ${sepChain(sp, ep)}`,
       );
     }
   }
   const n = endpoints.length;
   endpoints.forEach((ep, i) => {
     const stat = i < n - 1 ? ` -m statistic --mode random --probability ${probability(n - i)}` : '';
-    lines.push(`-A ${chain}${c(ep)}${stat} -j ${ep.chain}`);
+    lines.push(`-A ${chain}${c(ep)}${stat} -j ${sepChain(sp, ep)}`);
   });
   return lines;
 }

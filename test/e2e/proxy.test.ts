@@ -1,20 +1,23 @@
 /**
- * kube-proxy against real iptables (nft backend) and real packets, inside network namespaces so the
- * host is never touched: a "node" namespace holding the proxy's rules and a bridge, "pod"
- * namespaces on that bridge running TCP servers, and an "outside" host on the node's link.
- * The proxy runs against a real API server; Services and EndpointSlices are edited through it.
+ * kube-proxy against the real kernel and real packets, in each proxy mode (iptables through
+ * iptables-restore, nft backend; nftables through nft; the default mode first), inside network
+ * namespaces so the host is never touched: a "node" namespace holding the proxy's rules and a
+ * bridge, "pod" namespaces on that bridge running TCP servers, and an "outside" host on the node's
+ * link. The proxy runs against a real API server; Services and EndpointSlices are edited through it.
  *
  * Shows: the ClusterIP reaches ready endpoints only, from the node and from a pod (also the pod
  * reaching itself: hairpin); NodePort from outside; a Service without endpoints is rejected;
  * externalTrafficPolicy Local keeps outside traffic on this node's endpoints; sessionAffinity
- * ClientIP pins a client to one endpoint; an endpoint change reaches the rules within 1 s; cleanup
- * leaves no SKIFF chain or jump.
+ * ClientIP pins a client to one endpoint; a LoadBalancer IP answers from outside, and
+ * loadBalancerSourceRanges drops other sources; an endpoint change reaches the rules within 1 s;
+ * cleanup leaves no SKIFF chain or jump and no skiff-proxy table. The nftables mode touches no
+ * iptables chain.
  *
- * Needs root (skips otherwise). Creates namespaces `skiffpx-e2e<pid>-*`, removed at the end.
+ * Needs root (skips otherwise). Creates namespaces `skiffpx-e2e<pid><i|n>-*`, removed at the end.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import type { Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { ENDPOINT_SLICES, SERVICES } from '../../src/client/resources.ts';
@@ -23,19 +26,65 @@ import { eventually, startTestApiServer } from '../../src/client/testing.ts';
 import type { KubeObject } from '../../src/client/types.ts';
 import { ExecIptablesRunner } from '../../src/proxy/iptables.ts';
 import { destroyLabs, NetLab, netlabSkipReason } from '../../src/proxy/netlab.ts';
+import { ExecNftRunner } from '../../src/proxy/nftables/runner.ts';
 import type { SyncResult } from '../../src/proxy/proxier.ts';
 import { KubeProxy } from '../../src/proxy/proxy.ts';
 import { slice } from '../../src/proxy/testdata.ts';
-
-const TAG = `e2e${process.pid}`;
+import { DEFAULT_PROXY_MODE, PROXY_MODES, type ProxyMode } from '../../src/proxy/types.ts';
 
 function iptablesSave(netns: string): string {
   return execFileSync('ip', ['netns', 'exec', netns, 'iptables-save'], { encoding: 'utf8' });
 }
 
-test('ClusterIP, NodePort, hairpin, reject, Local policy, affinity and endpoint changes through real iptables in network namespaces', async (t) => {
+/** skiff's nftables table in full (elements too), or '' when there is none. */
+function nftList(netns: string): string {
+  try {
+    return execFileSync('ip', ['netns', 'exec', netns, 'nft', 'list', 'table', 'ip', 'skiff-proxy'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+  } catch {
+    return '';
+  }
+}
+
+/** The rules of the mode, as text: iptables-save, or the nftables table. */
+function rulesOf(mode: ProxyMode, netns: string): string {
+  return mode === 'iptables' ? iptablesSave(netns) : nftList(netns);
+}
+
+/** Where the rules DNAT connections to Service `default/<name>`, sorted (`ip:port`). */
+function dnatTargets(mode: ProxyMode, netns: string, name: string): string[] {
+  const out: string[] = [];
+  if (mode === 'iptables') {
+    for (const l of iptablesSave(netns).split('\n')) {
+      const to = /--to-destination (\S+)/.exec(l)?.[1];
+      if (to && l.includes(`"default/${name}"`)) out.push(to);
+    }
+  } else {
+    // Endpoint chains are named endpoint-<hash>-default/<name>/<proto>/<port>__<ip>/<port>.
+    for (const block of nftList(netns)
+      .split(/\n\s*chain /)
+      .slice(1)) {
+      const to = /dnat to (\S+)/.exec(block)?.[1];
+      if (to && block.startsWith('endpoint-') && block.includes(`-default/${name}/`)) out.push(to);
+    }
+  }
+  return out.sort();
+}
+
+// The default mode first.
+const modes = [DEFAULT_PROXY_MODE, ...PROXY_MODES.filter((m) => m !== DEFAULT_PROXY_MODE)];
+
+for (const mode of modes) {
+  test(`${mode} mode: ClusterIP, NodePort, LoadBalancer, hairpin, reject, Local policy, affinity and endpoint changes, with real packets in network namespaces`, (t) =>
+    scenario(t, mode));
+}
+
+async function scenario(t: TestContext, mode: ProxyMode): Promise<void> {
   const skip = netlabSkipReason();
   if (skip) return t.skip(skip);
+  const TAG = `e2e${process.pid}${mode[0]}`;
   await destroyLabs(TAG);
   const lab = await NetLab.create({ tag: TAG, pods: 3 });
   const srv = await startTestApiServer();
@@ -60,7 +109,9 @@ test('ClusterIP, NodePort, hairpin, reject, Local policy, affinity and endpoint 
     nodeName: 'node-1',
     nodeIPs: [lab.nodeIP],
     clusterCIDR: '10.99.0.0/16',
+    mode,
     runner: new ExecIptablesRunner({ netns: lab.nodeNs }),
+    nftRunner: new ExecNftRunner({ netns: lab.nodeNs }),
     onSync: (r) => syncs.push({ at: Date.now(), r }),
   });
 
@@ -134,7 +185,7 @@ test('ClusterIP, NodePort, hairpin, reject, Local policy, affinity and endpoint 
   const etp = await mk('etp', { type: 'NodePort', externalTrafficPolicy: 'Local' });
   const sticky = await mk('sticky', { sessionAffinity: 'ClientIP' });
   await eventually(
-    () => iptablesSave(lab.nodeNs).includes('default/sticky'),
+    () => rulesOf(mode, lab.nodeNs).includes('default/sticky'),
     'rules of the new services',
     2000,
   );
@@ -143,6 +194,33 @@ test('ClusterIP, NodePort, hairpin, reject, Local policy, affinity and endpoint 
   ]);
   assert.deepEqual(seen(await lab.probe(pc.netns, etp.spec!.clusterIP!, 80, 30)), ['pod-a', 'pod-b']);
   assert.equal(seen(await lab.probe(pc.netns, sticky.spec!.clusterIP!, 80, 20)).length, 1);
+
+  // LoadBalancer ingress on the node's address (as ServiceLB publishes it), reached from outside;
+  // loadBalancerSourceRanges lets the outside host into one and drops it at the other.
+  for (const [name, port, ranges] of [
+    ['lb-open', 81, [`${lab.extIP}/32`]],
+    ['lb-closed', 82, ['203.0.113.0/24']],
+  ] as const) {
+    await mk(name, {
+      type: 'LoadBalancer',
+      ports: [{ port, targetPort: 8080 }],
+      loadBalancerSourceRanges: ranges,
+    });
+    await client.patch(
+      SERVICES,
+      'default',
+      name,
+      'merge',
+      { status: { loadBalancer: { ingress: [{ ip: lab.nodeIP }] } } },
+      { subresource: 'status' },
+    );
+  }
+  await eventually(
+    async () => (await lab.probe(lab.extNs, lab.nodeIP, 82, 1, 500))[0] === 'ERR:TIMEOUT',
+    'the closed load balancer dropping the outside host',
+    5000,
+  );
+  assert.deepEqual(seen(await lab.probe(lab.extNs, lab.nodeIP, 81, 20)), ['pod-a', 'pod-b']);
 
   // An endpoint change: a stops being ready, c becomes ready.
   const before = syncs.length;
@@ -153,7 +231,7 @@ test('ClusterIP, NodePort, hairpin, reject, Local policy, affinity and endpoint 
     metadata: current.metadata,
   } as KubeObject);
   await eventually(
-    () => syncs.length > before && iptablesSave(lab.nodeNs).includes(`--to-destination ${pc.ip}:8080`),
+    () => syncs.length > before && dnatTargets(mode, lab.nodeNs, 'web').includes(`${pc.ip}:8080`),
     'the new endpoint in the rules',
     2000,
   );
@@ -161,18 +239,20 @@ test('ClusterIP, NodePort, hairpin, reject, Local policy, affinity and endpoint 
   t.diagnostic(`endpoint change → rules applied: ${latency} ms (sync ${syncs.at(-1)!.r.totalMs} ms)`);
   assert.ok(latency < 1000, `took ${latency} ms`);
   assert.equal(syncs.at(-1)!.r.full, false);
-  const webDnat = iptablesSave(lab.nodeNs)
-    .split('\n')
-    .filter((l) => l.includes('"default/web"') && l.includes('DNAT'));
-  assert.ok(!webDnat.some((l) => l.includes(`--to-destination ${pa.ip}:8080`)), webDnat.join('\n'));
+  assert.deepEqual(dnatTargets(mode, lab.nodeNs, 'web'), [`${pb.ip}:8080`, `${pc.ip}:8080`]);
   assert.deepEqual(seen(await lab.probe(lab.nodeNs, clusterIP, 80, 30)), ['pod-b', 'pod-c']);
   assert.deepEqual(seen(await lab.probe(lab.extNs, lab.nodeIP, nodePort, 30)), ['pod-b', 'pod-c']);
 
-  // Cleanup: no SKIFF chain or jump left.
+  // The nftables mode writes no iptables rule.
+  if (mode === 'nftables') assert.doesNotMatch(iptablesSave(lab.nodeNs), /SKIFF-/);
+
+  // Cleanup: no SKIFF chain or jump left, no table.
   const r = await kp.cleanup();
-  assert.ok(r.chains > 0 && r.jumps > 0);
+  assert.ok(r.chains > 0);
+  if (mode === 'iptables') assert.ok(r.jumps > 0);
   assert.doesNotMatch(iptablesSave(lab.nodeNs), /SKIFF-/);
+  assert.equal(nftList(lab.nodeNs), '');
   // The cluster IP is no longer translated: nothing answers (the outside host has no route for it).
   const [after] = await lab.probe(lab.nodeNs, clusterIP, 80, 1, 500);
   assert.match(after!, /^ERR:/);
-});
+}

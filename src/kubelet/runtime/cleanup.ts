@@ -19,8 +19,9 @@
  *   3. Mounts under DIR (and the socket's dir), deepest first: rootfs overlays, shm, netns, volumes.
  *   4. The network: the bridge, host-local's lease dir, libcni's cached results, nat rules and
  *      chains tagged with the network's name (left behind only when CNI DEL failed), portmap's
- *      shared CNI-HOSTPORT-* chains once no network uses them, kube-proxy's SKIFF- chains, and the
- *      pod network's routes to other nodes and its SKIFFNET- chains (DIR/agent/network.json).
+ *      shared CNI-HOSTPORT-* chains once no network uses them, kube-proxy's SKIFF- chains and its
+ *      nftables table (`ip skiff-proxy`), and the pod network's routes to other nodes and its
+ *      SKIFFNET- chains (DIR/agent/network.json).
  *   5. The pod cgroup tree /<cgroupRoot> in every hierarchy (processes left in it are killed).
  *   6. DIR itself (unless `removeData: false`), never while anything is still mounted under it:
  *      `rm -r` would otherwise reach through a bind mount into the files it shows.
@@ -42,6 +43,8 @@ import { promisify } from 'node:util';
 import { cleanupPodNetwork, type NetworkCleanupResult } from '../../network/index.ts';
 import { type CleanupResult, cleanupRules } from '../../proxy/cleanup.ts';
 import { ExecIptablesRunner, type IptablesRunner } from '../../proxy/iptables.ts';
+import { cleanupNftables } from '../../proxy/nftables/cleanup.ts';
+import { ExecNftRunner, type NftRunner } from '../../proxy/nftables/runner.ts';
 import { type Logger, silentLogger } from '../../util/log.ts';
 import { detectCgroups, removeTree } from '../cm/cgroupfs.ts';
 import { createCriRuntime } from '../cri/client.ts';
@@ -85,6 +88,11 @@ export interface UninstallOptions {
   cgroups?: boolean;
   /** Where kube-proxy's SKIFF- chains are removed: default the host's iptables; false: left alone. */
   proxyRules?: IptablesRunner | false;
+  /**
+   * Where kube-proxy's nftables table is removed: default the host's nft when `proxyRules` is not
+   * given either; left alone when `proxyRules` is false or a runner (then only when given here).
+   */
+  proxyNft?: NftRunner;
   /**
    * Remove the pod network's routes and iptables chains, as recorded in DIR/agent/network.json
    * (default true; nothing recorded: nothing to do).
@@ -592,6 +600,15 @@ export async function uninstallNode(opts: UninstallOptions): Promise<UninstallSu
       s.proxy = await cleanupRules(opts.proxyRules ?? new ExecIptablesRunner());
     } catch (err) {
       problem("removing kube-proxy's rules", err);
+    }
+    const nft = opts.proxyNft ?? (opts.proxyRules === undefined ? new ExecNftRunner() : undefined);
+    if (nft) {
+      try {
+        const r = await cleanupNftables(nft);
+        if (r.table) s.proxy = { jumps: s.proxy?.jumps ?? 0, chains: (s.proxy?.chains ?? 0) + r.chains };
+      } catch (err) {
+        problem("removing kube-proxy's nftables table", err);
+      }
     }
   }
   if (opts.podNetwork !== false) {
