@@ -1,9 +1,9 @@
 /**
- * Running the proxy's command-line tools (iptables-restore, nft, conntrack): a child process fed
- * `input` on stdin, optionally inside a network namespace (`ip netns exec NAME ...`), which is how
+ * Running the proxy's command-line tools (iptables-restore, nft, conntrack): a command fed `input`
+ * on stdin, optionally inside a network namespace (`ip netns exec NAME ...`), which is how
  * tests and benchmarks keep the host's rules untouched.
  */
-import { spawn } from 'node:child_process';
+import { defaultRunner } from '../util/exec/index.ts';
 
 /** What a command did. */
 export interface RunResult {
@@ -18,25 +18,14 @@ export function inNetns(netns: string | undefined, argv: string[]): string[] {
 }
 
 /**
- * Runs `argv` with `input` on stdin; resolves with its exit code and output (never rejects for a
- * non-zero exit; rejects only when it cannot be started). `discardStdout` drops stdout unread.
+ * Runs `argv` with `input` on stdin through the shared command runner (which forks from a small
+ * helper shell, not from this process); resolves with its exit code and output, never rejects for a
+ * non-zero exit (a command that is not installed gives 127, as in a shell). `discardStdout` drops
+ * stdout.
  */
-export function runCommand(argv: string[], input?: string, discardStdout = false): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), {
-      stdio: ['pipe', discardStdout ? 'ignore' : 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout?.on('data', (b: Buffer) => out.push(b));
-    child.stderr!.on('data', (b: Buffer) => err.push(b));
-    child.on('error', reject);
-    child.on('close', (code) =>
-      resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }),
-    );
-    child.stdin!.on('error', () => {});
-    child.stdin!.end(input ?? '');
-  });
+export async function runCommand(argv: string[], input?: string, discardStdout = false): Promise<RunResult> {
+  const r = await defaultRunner().run(argv[0]!, argv.slice(1), input === undefined ? {} : { input });
+  return { code: r.code, stdout: discardStdout ? '' : r.stdout, stderr: r.stderr };
 }
 
 /**

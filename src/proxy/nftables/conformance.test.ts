@@ -266,5 +266,5 @@ test('without nft installed there is no table to list (nothing to clean up)', as
   const runner = new ExecNftRunner({ nft: '/nonexistent/nft' });
   assert.equal(await runner.listTable('ip', 'skiff-proxy'), null);
   assert.deepEqual(await cleanupNftables(runner), { table: false, chains: 0 });
-  await assert.rejects(runner.apply('add table ip skiff-proxy\n'), /ENOENT/);
+  await assert.rejects(runner.apply('add table ip skiff-proxy\n'), /not found/);
 });

@@ -59,11 +59,8 @@ export class ExecNftRunner implements NftRunner {
 
   async listTable(family: string, name: string): Promise<string | null> {
     const argv = inNetns(this.#o.netns, [this.#o.nft ?? 'nft', '-t', 'list', 'table', family, name]);
-    const r = await runCommand(argv).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return null;
-      throw err;
-    });
-    if (r === null) return null;
+    const r = await runCommand(argv);
+    if (r.code === 127) return null; // no nft on this machine: no table either
     if (r.code === 0) return r.stdout;
     if (/No such file or directory/.test(r.stderr)) return null;
     throw new NftError(argv.join(' '), r.code, r.stderr);
