@@ -7,20 +7,22 @@
  *    into an empty scratch namespace, once per round.
  * 2. Full sync with the rules present (iptables also reads iptables-save to check jumps and stale
  *    chains; nftables deletes and recreates its table), in each mode's node namespace.
- * 3. One endpoint change applied: one Service's slice loses an endpoint and gains another; the
- *    incremental sync (generation + restore/nft) that follows.
+ * 3. One endpoint change applied: one Service's slice loses an endpoint and gains another (the
+ *    number of endpoints stays: nftables changes map and set elements only); the incremental sync
+ *    (generation + restore/nft) that follows. Then, as often, one endpoint added to or removed from
+ *    a Service (the number changes: nftables also rewrites the service chain's `mod N` rule).
  * 4. Connections/s from one pod to another: through a ClusterIP (with the 1,000 Services' rules in
  *    place) against straight to the pod IP, in back-to-back pairs of runs (alternating which goes
  *    first); the ratio is the median of the pairs' ratios.
  *
- * Usage: node bench/proxy/run.ts [--modes iptables,nftables] [--services 1000] [--endpoints 10]
- *        [--rounds 5] [--conn-ms 1000] [--concurrency 16] [--pairs 10]
- * Prints a table of medians per mode and how it was run. Targets are printed, never asserted.
+ * Prints a table of medians per mode, the machine's load average during the run, and how it was
+ * run. Targets are printed, never asserted.
  */
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { inNetns, runCommand } from '../../src/proxy/exec.ts';
 import { ExecIptablesRunner } from '../../src/proxy/iptables.ts';
 import { destroyLabs, NetLab, netlabSkipReason } from '../../src/proxy/netlab.ts';
 import { NftProxier } from '../../src/proxy/nftables/proxier.ts';
@@ -34,8 +36,19 @@ import {
   type SyncResult,
 } from '../../src/proxy/types.ts';
 
+const USAGE = `usage: node bench/proxy/run.ts [options]   (root: uses network namespaces)
+  --modes iptables,nftables   proxy modes to compare, in one run
+  --services 1000             Services (one TCP port each)
+  --endpoints 10              endpoints per Service
+  --rounds 5                  full-sync rounds; endpoint changes: 4 × rounds of each kind (at least 10)
+  --pairs 10                  pairs of connection-rate runs (pod IP, ClusterIP)
+  --conn-ms 1000              length of one connection-rate run, ms
+  --concurrency 16            connections in flight during a run
+  -h, --help                  this text`;
+
 const { values } = parseArgs({
   options: {
+    help: { type: 'boolean', short: 'h', default: false },
     modes: { type: 'string', default: 'iptables,nftables' },
     services: { type: 'string', default: '1000' },
     endpoints: { type: 'string', default: '10' },
@@ -45,6 +58,10 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '16' },
   },
 });
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const MODES = values.modes.split(',').map(parseProxyMode);
 const SERVICES = Number(values.services);
 const ENDPOINTS = Number(values.endpoints);
@@ -124,6 +141,10 @@ interface ModeRun {
   first: SyncResult[];
   fulls: SyncResult[];
   partials: SyncResult[];
+  /** Endpoint changes that change the number of endpoints (one added, then removed again). */
+  resizes: SyncResult[];
+  /** ms of `ip netns exec <node> true` through the same command runner (in every restore / nft). */
+  netnsExec: number[];
   direct: number[];
   viaCluster: number[];
   ratios: number[];
@@ -154,6 +175,8 @@ try {
       first: [],
       fulls: [],
       partials: [],
+      resizes: [],
+      netnsExec: [],
       direct: [],
       viaCluster: [],
       ratios: [],
@@ -182,14 +205,35 @@ try {
   for (const run of runs) run.rules = ruleCount(run.mode, run.lab.nodeNs);
   loads.push(loadavg()[0]!);
 
-  // 3. One endpoint change at a time.
-  for (let r = 0; r < Math.max(ROUNDS * 4, 10); r++) {
+  // 3. One endpoint change at a time: an endpoint replaced (same number), then one added or removed.
+  const CHANGES = Math.max(ROUNDS * 4, 10);
+  const endpointsOf = (i: number) =>
+    Array.from({ length: ENDPOINTS }, (_, j) => ({ ip: endpointIP(i, j), nodeName: 'node-1' }));
+  for (let r = 0; r < CHANGES; r++) {
     const i = (r * 37) % SERVICES;
-    const eps = Array.from({ length: ENDPOINTS }, (_, j) => ({ ip: endpointIP(i, j), nodeName: 'node-1' }));
+    const eps = endpointsOf(i);
     eps[0] = { ip: `10.97.${r % 250}.${(i % 250) + 2}`, nodeName: 'node-1' };
     for (const run of ordered(r)) {
       run.proxier.setEndpointSlice(slice(`svc-${i}`, [{ name: 'http', port: 8080 }], eps));
       run.partials.push(await run.proxier.sync());
+    }
+  }
+  for (let r = 0; r < CHANGES; r++) {
+    // Even rounds add an endpoint to a Service, odd ones take it away again.
+    const i = (Math.floor(r / 2) * 53 + 11) % SERVICES;
+    const eps = endpointsOf(i);
+    if (r % 2 === 0) eps.push({ ip: `10.97.250.${(i % 250) + 2}`, nodeName: 'node-1' });
+    for (const run of ordered(r)) {
+      run.proxier.setEndpointSlice(slice(`svc-${i}`, [{ name: 'http', port: 8080 }], eps));
+      run.resizes.push(await run.proxier.sync());
+    }
+  }
+  // What entering the namespace costs each restore / nft run (a node's kube-proxy does not).
+  for (let r = 0; r < CHANGES; r++) {
+    for (const run of ordered(r)) {
+      const t0 = performance.now();
+      await runCommand(inNetns(run.lab.nodeNs, ['true']));
+      run.netnsExec.push(performance.now() - t0);
     }
   }
   loads.push(loadavg()[0]!);
@@ -257,6 +301,18 @@ try {
       (r) => med(r.partials, (x) => x.inputBytes),
       `${runs.map((r) => `${r.mode}: chains written ${r.partials[1]!.chainsWritten}, deleted ${r.partials[1]!.chainsDeleted}`).join('; ')}`,
     ],
+    ['one endpoint added or removed, ms', (r) => med(r.resizes, (x) => x.totalMs), 'target ≤ 100'],
+    ['… of which iptables-restore / nft, ms', (r) => med(r.resizes, (x) => x.restoreMs), ''],
+    [
+      '… input, bytes',
+      (r) => med(r.resizes, (x) => x.inputBytes),
+      `${runs.map((r) => `${r.mode}: chains written ${r.resizes[0]!.chainsWritten}, deleted ${r.resizes[0]!.chainsDeleted}`).join('; ')}`,
+    ],
+    [
+      '`ip netns exec … true` alone, ms',
+      (r) => fmt(median(r.netnsExec)),
+      'in every restore / nft figure above; not on a real node',
+    ],
     [
       'connections/s pod → pod IP',
       (r) => fmt(median(r.direct)),
@@ -274,7 +330,7 @@ try {
   );
   for (const r of runs) console.log(`  ${r.mode}: ${r.rules}`);
   console.log(
-    `medians of ${ROUNDS} rounds (endpoint changes: ${runs[0]!.partials.length}), modes alternating\n`,
+    `medians of ${ROUNDS} rounds (endpoint changes: ${runs[0]!.partials.length} of each kind), modes alternating\n`,
   );
   console.log(`| measure (median) | ${runs.map((r) => r.mode).join(' | ')} | notes |`);
   console.log(`|---|${runs.map(() => '---:').join('|')}|---|`);
@@ -284,7 +340,7 @@ try {
   );
   for (const r of runs) {
     console.log(
-      `raw ${r.mode}: first ${JSON.stringify(r.first.map((x) => x.totalMs))} full ${JSON.stringify(r.fulls.map((x) => x.totalMs))} partial ${JSON.stringify(r.partials.map((x) => x.totalMs))} direct ${JSON.stringify(r.direct.map(Math.round))} cluster ${JSON.stringify(r.viaCluster.map(Math.round))}`,
+      `raw ${r.mode}: first ${JSON.stringify(r.first.map((x) => x.totalMs))} full ${JSON.stringify(r.fulls.map((x) => x.totalMs))} partial ${JSON.stringify(r.partials.map((x) => x.totalMs))} resize ${JSON.stringify(r.resizes.map((x) => x.totalMs))} direct ${JSON.stringify(r.direct.map(Math.round))} cluster ${JSON.stringify(r.viaCluster.map(Math.round))}`,
     );
   }
 } finally {

@@ -143,7 +143,10 @@ test("KubeProxy in nftables mode: removes the iptables mode's chains, programs i
     endpoints: [{ addresses: ['10.42.0.6'], conditions: { ready: true } }],
   } as KubeObject);
   await eventually(
-    () => nft.chainsWithPrefix('endpoint-').some((c) => c.includes('10.42.0.6')),
+    () =>
+      nft
+        .setsWithPrefix('lb-service-')
+        .some((m) => [...nft.elements(m)!.values()].includes('10.42.0.6 . 8080')),
     'the new endpoint',
     2000,
   );

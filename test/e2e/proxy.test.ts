@@ -8,10 +8,11 @@
  * Shows: the ClusterIP reaches ready endpoints only, from the node and from a pod (also the pod
  * reaching itself: hairpin); NodePort from outside; a Service without endpoints is rejected;
  * externalTrafficPolicy Local keeps outside traffic on this node's endpoints; sessionAffinity
- * ClientIP pins a client to one endpoint; a LoadBalancer IP answers from outside, and
- * loadBalancerSourceRanges drops other sources; an endpoint change reaches the rules within 1 s;
- * cleanup leaves no SKIFF chain or jump and no skiff-proxy table. The nftables mode touches no
- * iptables chain.
+ * ClientIP pins a client to one endpoint (and a pod reaches itself through such a Service too); a
+ * LoadBalancer IP answers from outside, and loadBalancerSourceRanges drops other sources; an
+ * endpoint change reaches the rules within 1 s; cleanup leaves no SKIFF chain or jump and no
+ * skiff-proxy table. The nftables mode touches no iptables chain, and has endpoint chains only for
+ * the Services with ClientIP affinity.
  *
  * Needs root (skips otherwise). Creates namespaces `skiffpx-e2e<pid><i|n>-*`, removed at the end.
  */
@@ -62,12 +63,14 @@ function dnatTargets(mode: ProxyMode, netns: string, name: string): string[] {
       if (to && l.includes(`"default/${name}"`)) out.push(to);
     }
   } else {
-    // Endpoint chains are named endpoint-<hash>-default/<name>/<proto>/<port>__<ip>/<port>.
-    for (const block of nftList(netns)
-      .split(/\n\s*chain /)
-      .slice(1)) {
+    // The service chain's DNAT map, lb-service-<hash>-default/<name>/<proto>/<port>: index → ip . port
+    // (with ClientIP affinity: → goto an endpoint chain, endpoint-<hash>-default/<name>/…, which DNATs).
+    for (const block of nftList(netns).split(/\n\s*(?=chain |map |set )/)) {
+      if (!block.includes(`-default/${name}/`)) continue;
+      if (block.startsWith('map lb-service-'))
+        for (const m of block.matchAll(/\b\d+ : (\d+\.\d+\.\d+\.\d+) \. (\d+)/g)) out.push(`${m[1]}:${m[2]}`);
       const to = /dnat to (\S+)/.exec(block)?.[1];
-      if (to && block.startsWith('endpoint-') && block.includes(`-default/${name}/`)) out.push(to);
+      if (to && block.startsWith('chain endpoint-')) out.push(to);
     }
   }
   return out.sort();
@@ -159,7 +162,14 @@ async function scenario(t: TestContext, mode: ProxyMode): Promise<void> {
 
   // externalTrafficPolicy Local: from outside only this node's endpoints (a); inside, all of them.
   // sessionAffinity ClientIP: one client always reaches the same endpoint.
-  const mk = async (name: string, spec: Record<string, unknown>) => {
+  const mk = async (
+    name: string,
+    spec: Record<string, unknown>,
+    endpoints = [
+      { ip: pa.ip, nodeName: 'node-1' },
+      { ip: pb.ip, nodeName: 'node-2' },
+    ],
+  ) => {
     const created = await client.create<Service & KubeObject>(SERVICES, 'default', {
       apiVersion: 'v1',
       kind: 'Service',
@@ -169,23 +179,18 @@ async function scenario(t: TestContext, mode: ProxyMode): Promise<void> {
     await client.create(
       ENDPOINT_SLICES,
       'default',
-      slice(
-        name,
-        [{ port: 8080 }],
-        [
-          { ip: pa.ip, nodeName: 'node-1' },
-          { ip: pb.ip, nodeName: 'node-2' },
-        ],
-        `${name}-1`,
-        'default',
-      ) as EndpointSlice & KubeObject,
+      slice(name, [{ port: 8080 }], endpoints, `${name}-1`, 'default') as EndpointSlice & KubeObject,
     );
     return created;
   };
   const etp = await mk('etp', { type: 'NodePort', externalTrafficPolicy: 'Local' });
   const sticky = await mk('sticky', { sessionAffinity: 'ClientIP' });
+  // Its only endpoint reaching it: hairpin through ClientIP affinity's endpoint chains.
+  const stickySelf = await mk('sticky-self', { sessionAffinity: 'ClientIP' }, [
+    { ip: pa.ip, nodeName: 'node-1' },
+  ]);
   await eventually(
-    () => rulesOf(mode, lab.nodeNs).includes('default/sticky'),
+    () => rulesOf(mode, lab.nodeNs).includes('default/sticky-self'),
     'rules of the new services',
     2000,
   );
@@ -194,6 +199,7 @@ async function scenario(t: TestContext, mode: ProxyMode): Promise<void> {
   ]);
   assert.deepEqual(seen(await lab.probe(pc.netns, etp.spec!.clusterIP!, 80, 30)), ['pod-a', 'pod-b']);
   assert.equal(seen(await lab.probe(pc.netns, sticky.spec!.clusterIP!, 80, 20)).length, 1);
+  assert.deepEqual(seen(await lab.probe(pa.netns, stickySelf.spec!.clusterIP!, 80, 5)), ['pod-a']);
 
   // LoadBalancer ingress on the node's address (as ServiceLB publishes it), reached from outside;
   // loadBalancerSourceRanges lets the outside host into one and drops it at the other.
@@ -243,8 +249,16 @@ async function scenario(t: TestContext, mode: ProxyMode): Promise<void> {
   assert.deepEqual(seen(await lab.probe(lab.nodeNs, clusterIP, 80, 30)), ['pod-b', 'pod-c']);
   assert.deepEqual(seen(await lab.probe(lab.extNs, lab.nodeIP, nodePort, 30)), ['pod-b', 'pod-c']);
 
-  // The nftables mode writes no iptables rule.
-  if (mode === 'nftables') assert.doesNotMatch(iptablesSave(lab.nodeNs), /SKIFF-/);
+  // The nftables mode writes no iptables rule, and endpoint chains only for ClientIP affinity.
+  if (mode === 'nftables') {
+    assert.doesNotMatch(iptablesSave(lab.nodeNs), /SKIFF-/);
+    const endpointChains = [...nftList(lab.nodeNs).matchAll(/chain (endpoint-\S+)/g)].map((m) => m[1]!);
+    assert.ok(endpointChains.length > 0);
+    assert.deepEqual(
+      endpointChains.filter((c) => !/-default\/sticky(-self)?\//.test(c)),
+      [],
+    );
+  }
 
   // Cleanup: no SKIFF chain or jump left, no table.
   const r = await kp.cleanup();

@@ -25,6 +25,7 @@ const SETUP = [
   `add chain ${T} a`,
   `add chain ${T} b`,
   `add map ${T} m { type inet_proto . inet_service : verdict ; }`,
+  `add map ${T} d { typeof numgen random mod 1 : ip daddr . tcp dport ; }`,
   `add rule ${T} a jump b`,
   `add element ${T} m { tcp . 80 : goto b }`,
   '',
@@ -40,6 +41,11 @@ const FAILING: [string, RegExp][] = [
   [`add element ${T} m { tcp . 80 : goto a }`, /another value/],
   [`delete element ${T} m { tcp . 81 }`, /element tcp \. 81/],
   [`add map ${T} m { type ipv4_addr : verdict ; }`, /declared otherwise/],
+  [`add rule ${T} a numgen random mod 1 vmap @d`, /d is no verdict map/],
+  [`add rule ${T} a meta l4proto tcp dnat ip to numgen random mod 1 map @m`, /m is no map of data/],
+  [`add element ${T} m { tcp . 81 : 10.0.0.1 . 80 }`, /wrong type for m/],
+  [`add element ${T} d { 0 : goto b }`, /wrong type for d/],
+  [`add rule ${T} a meta l4proto tcp dnat ip to numgen random mod 1 map @d\ndelete map ${T} d`, /d is used/],
   ['delete table ip skiff-other', /table/],
   ['add chain ip skiff-other x', /table/],
 ];
@@ -52,6 +58,10 @@ const SUCCEEDING = [
   `delete chain ${T} b`,
   `add set ${T} s { type ipv4_addr ; }`,
   `add element ${T} s { 10.0.0.1, 10.0.0.2 comment "x, y" }`,
+  `add element ${T} d { 0 : 10.0.0.1 . 8080, 1 : 10.0.0.2 . 8080 }`,
+  `delete element ${T} d { 0 }`,
+  `add set ${T} p { type ipv4_addr . ipv4_addr ; }`,
+  `add element ${T} p { 10.0.0.1 . 10.0.0.1 }`,
   '',
 ].join('\n');
 
@@ -172,9 +182,23 @@ function scenario(p: NftProxier, clock: FakeClock): (() => void)[] {
       p.setEndpointSlice(sl('itp', [['10.42.0.6', 'node-a']]));
       p.setService(sv('sticky', '10.43.0.15'));
     },
+    // The same number of endpoints: map and set elements only.
+    () =>
+      p.setEndpointSlice(
+        sl('web', [
+          ['10.42.0.5', 'node-a'],
+          ['10.42.0.10', 'node-a'],
+          ['10.42.1.8', 'node-b'],
+        ]),
+      ),
+    () => p.setService(sticky(30)),
     () => clock.advance(1000),
     () => p.requestFullSync(),
-    () => p.setEndpointSlice(sl('web', [])),
+    () => {
+      p.setEndpointSlice(sl('web', []));
+      p.setService(sv('sticky', '10.43.0.15'));
+    },
+    () => clock.advance(1000),
   ];
 }
 
@@ -213,7 +237,7 @@ describe('FakeNft behaves like nft', { concurrency: false }, () => {
       await reset(r);
       await r.apply(SETUP);
       await r.apply(SUCCEEDING);
-      assert.deepEqual(sorted(await shapeOf(r)), { chains: {}, sets: { m: 0, s: 2 } });
+      assert.deepEqual(sorted(await shapeOf(r)), { chains: {}, sets: { d: 1, m: 0, p: 1, s: 2 } });
       await reset(r);
     });
   }
@@ -250,8 +274,14 @@ describe('FakeNft behaves like nft', { concurrency: false }, () => {
       assert.ok(Object.keys(shape.chains).some((c) => c.startsWith('firewall-')));
       assert.ok(
         Object.keys(shape.sets).some((s) => s.startsWith('affinity-')) === false,
-        'affinity went in step 3',
+        'affinity went in the last step',
       );
+      assert.deepEqual(
+        Object.keys(shape.chains).filter((c) => c.startsWith('endpoint-')),
+        [],
+        'endpoint chains only with affinity',
+      );
+      assert.ok(shape.sets['hairpin-pairs']! > 0);
 
       // Removing the table: once, then nothing to do.
       const r = await cleanupNftables(real);

@@ -5,7 +5,8 @@
  * `<kind>-<HASH>-<namespace>/<service>/<protocol>/<port name>` (endpoint chains add
  * `__<ip>/<port>`), HASH being the first 8 base32 characters of SHA-256 of the rest, so the names are
  * upstream's for the same service port. The `/` that only service-derived names contain tells them
- * apart from the fixed chains.
+ * apart from the fixed chains. Only services with ClientIP affinity have endpoint chains (see
+ * rules.ts).
  */
 import { hash16 } from '../chains.ts';
 
@@ -67,11 +68,18 @@ export const NO_ENDPOINT_SERVICES_MAP = 'no-endpoint-services';
 export const NO_ENDPOINT_NODEPORTS_MAP = 'no-endpoint-nodeports';
 /** map: `ip . proto . port` of load-balancer IPs with source ranges → firewall chain. */
 export const FIREWALL_IPS_MAP = 'firewall-ips';
+/**
+ * set: `ip . ip` for every endpoint a rule may DNAT to (the endpoint's address twice). A connection
+ * DNATed to its own source (a pod reaching itself through its Service) matches, in the masquerading
+ * chain, and is masqueraded: upstream's per-endpoint `ip saddr <endpoint> jump mark-for-masquerade`.
+ */
+export const HAIRPIN_SET = 'hairpin-pairs';
 
 /**
- * Prefix of a service chain's load-balancing map (`lb-service-...`, `lb-local-...`). Upstream writes
- * the map inline (`numgen random mod N vmap { 0 : goto ..., ... }`); an inline map is an anonymous
- * set, and binding one costs the kernel (6.x, `__nft_set_trans_bind`) a walk of the whole
+ * Prefix of a service chain's load-balancing map (`lb-service-...`, `lb-local-...`): endpoint index →
+ * `address . port` to DNAT to (or, with ClientIP affinity, → `goto` the endpoint's chain). Upstream
+ * writes an inline verdict map (`numgen random mod N vmap { 0 : goto ..., ... }`); an inline map is an
+ * anonymous set, and binding one costs the kernel (6.x, `__nft_set_trans_bind`) a walk of the whole
  * transaction: O(n²) for a full sync (8.5 s instead of 1.6 s at 1,000 Services × 10 endpoints).
  */
 export const LB_MAP_PREFIX = 'lb-';
@@ -126,7 +134,7 @@ export function servicePortChainNames(
   return c;
 }
 
-/** An endpoint's chain and ClientIP affinity set. */
+/** An endpoint's chain and ClientIP affinity set (only services with ClientIP affinity have them). */
 export interface NftEndpointNames {
   chain: string;
   affinitySet: string;

@@ -26,6 +26,18 @@ const webSlice = (...ips: string[]) =>
     [{ port: 8080 }],
     ips.map((ip) => ({ ip })),
   );
+/** web with ClientIP affinity: the only kind of service with endpoint chains. */
+const stickyWeb = (timeoutSeconds = 600) =>
+  service('web', '10.43.0.10', [{ port: 80 }], {
+    sessionAffinity: 'ClientIP',
+    sessionAffinityConfig: { clientIP: { timeoutSeconds } },
+  });
+
+/** The elements of the load-balancing map of web's service chain (index → value). */
+function webLb(fake: FakeNft): Map<string, string> | undefined {
+  const chain = fake.chainsWithPrefix('service-').find((c) => c.includes('/web/'));
+  return chain === undefined ? undefined : fake.elements(`lb-${chain}`);
+}
 
 /** Lines of the last script that are not element commands. */
 function commands(fake: FakeNft, verb: RegExp): string[] {
@@ -61,8 +73,10 @@ test('the first sync is full: the table is deleted and recreated in one transact
   assert.ok(fake.tables.has('ip filter'), 'another table is left alone');
   assert.deepEqual(fake.chain('nat-prerouting'), ['jump services']);
   assert.deepEqual([...fake.elements('service-ips')!.keys()], ['10.43.0.10 . tcp . 80']);
-  assert.equal(fake.chainsWithPrefix('endpoint-').length, 1);
-  assert.equal(r.chainsWritten, 2);
+  assert.deepEqual(fake.chainsWithPrefix('endpoint-'), [], 'no endpoint chains');
+  assert.deepEqual([...webLb(fake)!], [['0', '10.42.0.5 . 8080']]);
+  assert.deepEqual([...fake.elements('hairpin-pairs')!.keys()], ['10.42.0.5 . 10.42.0.5']);
+  assert.equal(r.chainsWritten, 1);
 
   // Another full sync gives the same table.
   const before = structuredClone([...fake.table()!.chains]);
@@ -70,7 +84,7 @@ test('the first sync is full: the table is deleted and recreated in one transact
   assert.deepEqual([...fake.table()!.chains], before);
 });
 
-test('an endpoint change writes only what differs: the new endpoint chain and the changed map elements', async () => {
+test('an endpoint replaced changes map and set elements only: no chain, no rule', async () => {
   const { fake, p } = setup();
   p.setService(web());
   p.setService(api());
@@ -78,28 +92,33 @@ test('an endpoint change writes only what differs: the new endpoint chain and th
   p.setEndpointSlice(slice('api', [{ port: 8443 }], [{ ip: '10.42.0.7' }]));
   await p.sync();
 
-  p.setEndpointSlice(webSlice('10.42.0.5', '10.42.0.6', '10.42.0.8'));
+  p.setEndpointSlice(webSlice('10.42.0.5', '10.42.0.9'));
   const r = await p.sync();
   assert.equal(r.full, false);
   assert.equal(r.servicesChanged, 1);
+  assert.equal(r.chainsWritten, 0);
+  assert.equal(r.chainsDeleted, 0);
   const script = fake.scripts.at(-1)!;
-  assert.doesNotMatch(script, /table/);
   assert.doesNotMatch(script, /ns\/api/, 'the unchanged service is not touched');
-  // The service chain (mod 2 → mod 3) and the new endpoint's chain; the other endpoints' are unchanged.
-  assert.equal(r.chainsWritten, 2);
   assert.deepEqual(
-    commands(fake, /^add chain/).map((l) => l.split(' ')[4]!.split('-')[0]),
-    ['service', 'endpoint'],
+    script
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' ').slice(0, 2).join(' ')),
+    ['delete element', 'delete element', 'add element', 'add element'],
   );
-  assert.match(script, /^add rule ip skiff-proxy service-\S+ numgen random mod 3 vmap @lb-service-\S+$/m);
-  assert.match(
-    script,
-    /^add element ip skiff-proxy lb-service-\S+ \{ 2 : goto endpoint-\S+__10\.42\.0\.8\/8080 \}$/m,
+  assert.deepEqual(
+    [...webLb(fake)!],
+    [
+      ['0', '10.42.0.5 . 8080'],
+      ['1', '10.42.0.9 . 8080'],
+    ],
   );
-  assert.equal(
-    fake.elements(`lb-${fake.chainsWithPrefix('service-').find((c) => c.includes('/web/'))!}`)!.size,
-    3,
-  );
+  assert.deepEqual([...fake.elements('hairpin-pairs')!.keys()].sort(), [
+    '10.42.0.5 . 10.42.0.5',
+    '10.42.0.7 . 10.42.0.7',
+    '10.42.0.9 . 10.42.0.9',
+  ]);
 
   // Nothing changed: no transaction at all.
   const n = fake.scripts.length;
@@ -109,9 +128,53 @@ test('an endpoint change writes only what differs: the new endpoint chain and th
   assert.equal(fake.scripts.length, n);
 });
 
-test('a replaced endpoint: its chain goes in the same transaction as the map element pointing to it', async () => {
-  const { fake, p } = setup(true);
+test('an endpoint added rewrites the service chain (mod N) in place and adds elements: no chain added', async () => {
+  const { fake, p } = setup();
   p.setService(web());
+  p.setEndpointSlice(webSlice('10.42.0.5', '10.42.0.6'));
+  await p.sync();
+
+  p.setEndpointSlice(webSlice('10.42.0.5', '10.42.0.6', '10.42.0.8'));
+  const r = await p.sync();
+  assert.equal(r.chainsWritten, 1);
+  const script = fake.scripts.at(-1)!;
+  assert.deepEqual(
+    commands(fake, /^(add|flush|delete) chain/).map((l) => l.split(' ').slice(0, 2).join(' ')),
+    ['add chain', 'flush chain'],
+    'the existing service chain, flushed and rewritten',
+  );
+  assert.match(
+    script,
+    /^add rule ip skiff-proxy service-\S+ meta l4proto tcp dnat ip to numgen random mod 3 map @lb-service-\S+$/m,
+  );
+  assert.match(script, /^add element ip skiff-proxy lb-service-\S+ \{ 2 : 10\.42\.0\.8 \. 8080 \}$/m);
+  assert.equal(webLb(fake)!.size, 3);
+  assert.deepEqual(fake.chainsWithPrefix('endpoint-'), []);
+});
+
+test('a hairpin pair two services share stays while either wants it', async () => {
+  const { fake, p } = setup();
+  p.setService(web());
+  p.setService(api());
+  p.setEndpointSlice(webSlice('10.42.0.5'));
+  const apiSlice = slice('api', [{ port: 8443 }], [{ ip: '10.42.0.5' }]);
+  p.setEndpointSlice(apiSlice);
+  await p.sync();
+  p.setEndpointSlice(webSlice('10.42.0.6'));
+  await p.sync();
+  assert.deepEqual([...fake.elements('hairpin-pairs')!.keys()].sort(), [
+    '10.42.0.5 . 10.42.0.5',
+    '10.42.0.6 . 10.42.0.6',
+  ]);
+  p.deleteService(api());
+  p.deleteEndpointSlice(apiSlice);
+  await p.sync();
+  assert.deepEqual([...fake.elements('hairpin-pairs')!.keys()], ['10.42.0.6 . 10.42.0.6']);
+});
+
+test('ClientIP affinity: a replaced endpoint’s chain goes in the same transaction as the map element pointing to it', async () => {
+  const { fake, p } = setup(true);
+  p.setService(stickyWeb());
   p.setEndpointSlice(webSlice('10.42.0.5', '10.42.0.6'));
   await p.sync();
   const old = fake.chainsWithPrefix('endpoint-').find((c) => c.includes('10.42.0.6'))!;
@@ -125,9 +188,9 @@ test('a replaced endpoint: its chain goes in the same transaction as the map ele
   assert.deepEqual(p.staleChains, []);
 });
 
-test('before kernel 6.2, a replaced endpoint chain is flushed at once and deleted by the first sync a second later', async () => {
+test('ClientIP affinity before kernel 6.2: a replaced endpoint chain is flushed at once and deleted by the first sync a second later', async () => {
   const { fake, clock, p } = setup(false);
-  p.setService(web());
+  p.setService(stickyWeb());
   p.setEndpointSlice(webSlice('10.42.0.5', '10.42.0.6'));
   await p.sync();
   const old = fake.chainsWithPrefix('endpoint-').find((c) => c.includes('10.42.0.6'))!;
@@ -140,7 +203,7 @@ test('before kernel 6.2, a replaced endpoint chain is flushed at once and delete
   assert.deepEqual(fake.chain(old), [], 'flushed, not deleted yet');
   assert.deepEqual(p.staleChains, [old]);
   // The map element that pointed to it now points to the new endpoint (deleted, then added).
-  const lb = [...fake.elements(`lb-${fake.chainsWithPrefix('service-')[0]!}`)!.values()];
+  const lb = [...webLb(fake)!.values()];
   assert.ok(lb.some((v) => v.includes('10.42.0.9')) && !lb.some((v) => v.includes('10.42.0.6')));
 
   assert.equal(p.pending, false);
@@ -155,6 +218,21 @@ test('before kernel 6.2, a replaced endpoint chain is flushed at once and delete
   assert.equal(r2.chainsDeleted, 1);
   assert.equal(fake.chain(old), undefined);
   assert.deepEqual(p.staleChains, []);
+});
+
+test('a service switching ClientIP affinity on and off swaps its DNAT map for a verdict map and back', async () => {
+  const { fake, p } = setup();
+  p.setService(web());
+  p.setEndpointSlice(webSlice('10.42.0.5', '10.42.0.6'));
+  await p.sync();
+  p.setService(stickyWeb());
+  await p.sync();
+  assert.equal(fake.chainsWithPrefix('endpoint-').length, 2);
+  assert.match(webLb(fake)!.get('0')!, /^goto endpoint-/);
+  p.setService(web());
+  await p.sync();
+  assert.deepEqual(fake.chainsWithPrefix('endpoint-'), []);
+  assert.equal(webLb(fake)!.get('0'), '10.42.0.5 . 8080');
 });
 
 test('kernels from 6.2 free a chain at once when the element pointing to it goes', () => {
@@ -201,12 +279,12 @@ test('a service losing its endpoints is rejected; one deleted leaves nothing beh
   p.setEndpointSlice(webSlice('10.42.0.6'));
   await p.sync();
   assert.deepEqual([...fake.elements('no-endpoint-services')!.keys()], []);
-  assert.equal(fake.chainsWithPrefix('endpoint-').length, 1);
+  assert.deepEqual([...webLb(fake)!.values()], ['10.42.0.6 . 8080']);
 });
 
 test('a chain flushed and wanted again before its deletion is simply rewritten', async () => {
   const { fake, p } = setup(false);
-  p.setService(web());
+  p.setService(stickyWeb());
   p.setEndpointSlice(webSlice('10.42.0.5', '10.42.0.6'));
   await p.sync();
   p.setEndpointSlice(webSlice('10.42.0.5'));
@@ -229,10 +307,7 @@ test('a failed transaction changes nothing, keeps the change pending and makes t
   assert.ok(p.pending);
   const r = await p.sync();
   assert.equal(r.full, true);
-  assert.deepEqual(
-    fake.chainsWithPrefix('endpoint-').map((c) => fake.chain(c)!.at(-1)),
-    ['meta l4proto tcp dnat to 10.42.0.6:8080'],
-  );
+  assert.deepEqual([...webLb(fake)!], [['0', '10.42.0.6 . 8080']]);
 });
 
 test('two services sharing an external IP and port: the element stays while either wants it', async () => {
@@ -256,16 +331,11 @@ test('two services sharing an external IP and port: the element stays while eith
 
 test('ClientIP affinity: a changed timeout re-declares the sets and rewrites the chains using them', async () => {
   const { fake, p } = setup();
-  const sticky = (timeoutSeconds: number) =>
-    service('web', '10.43.0.10', [{ port: 80 }], {
-      sessionAffinity: 'ClientIP',
-      sessionAffinityConfig: { clientIP: { timeoutSeconds } },
-    });
-  p.setService(sticky(600));
+  p.setService(stickyWeb(600));
   p.setEndpointSlice(webSlice('10.42.0.5', '10.42.0.6'));
   await p.sync();
   assert.equal(fake.setsWithPrefix('affinity-').length, 2);
-  p.setService(sticky(60));
+  p.setService(stickyWeb(60));
   await p.sync();
   const affinity = fake.setsWithPrefix('affinity-').map((s) => fake.table()!.sets.get(s)!.spec);
   assert.deepEqual(affinity, Array(2).fill('type ipv4_addr ; flags dynamic,timeout ; timeout 60s ;'));
@@ -292,7 +362,7 @@ test('invalidateTopLevel makes the next sync rewrite the fixed chains; a table d
   assert.equal(fake.table(), undefined, 'not recreated half-empty');
   const r = await p.sync();
   assert.equal(r.full, true);
-  assert.equal(fake.chainsWithPrefix('endpoint-').length, 1);
+  assert.deepEqual([...webLb(fake)!], [['0', '10.42.0.5 . 8080']]);
 });
 
 test('UDP: an endpoint removed deletes its conntrack flows; a first endpoint clears the flows to the service', async () => {

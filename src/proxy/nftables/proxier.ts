@@ -5,12 +5,15 @@
  * A full sync (the first one, after a failure, or when asked) deletes and recreates the whole table
  * in one transaction: whatever an earlier run or anyone else left in it is gone, and nothing outside
  * it is touched. A partial sync regenerates only the services that changed and writes only what
- * differs (see state.ts), in one transaction. Chains no longer needed are deleted in that
- * transaction on kernels from 6.2; before 6.2 the kernel notices only a moment after a map element
- * went that the chain it pointed to is unreferenced, so there they are flushed, and deleted by the
- * first sync once `staleChainDelayMs` has passed (upstream does the same, in a transaction of its
- * own: here it joins the sync's, one nft run per sync; every run costs the kernel a check of the
- * whole table for jump loops, ~25 ms at 10,000 endpoints).
+ * differs (see state.ts), in one transaction. With no chain per endpoint (see rules.ts), an
+ * endpoint change is a change of map and set elements, plus the service chain's rules when the
+ * number of endpoints changes; chains come and go with services, with a service's first or last
+ * endpoint, and with ClientIP affinity's endpoint chains. Chains no longer needed are deleted in
+ * that transaction on kernels from 6.2; before 6.2 the kernel notices only a moment after a map
+ * element went that the chain it pointed to is unreferenced, so there they are flushed, and deleted
+ * by the first sync once `staleChainDelayMs` has passed (upstream does the same, in a transaction of
+ * its own: here it joins the sync's, one nft run per sync, as every run costs a fixed amount: nft
+ * reads every chain and set of the table into its cache first).
  *
  * ClientIP affinity lives in the affinity sets' elements; a full sync recreates them empty.
  *

@@ -38,7 +38,7 @@ const twoNodes: EndpointSpec[] = [
   { ip: '10.42.1.7', nodeName: 'node-b' },
 ];
 
-test('ClusterIP: ready endpoints only, sorted, in a numgen vmap; off-cluster sources masqueraded; hairpin; DNAT', () => {
+test('ClusterIP: ready endpoints only, sorted, in a DNAT map picked by numgen; off-cluster sources masqueraded; hairpin pairs; no endpoint chains', () => {
   const svc = service('web', '10.43.0.10', [{ name: 'http', port: 80, protocol: 'TCP' }]);
   const sl = slice(
     'web',
@@ -50,20 +50,30 @@ test('ClusterIP: ready endpoints only, sorted, in a numgen vmap; off-cluster sou
     gold(`
     element cluster-ips { 10.43.0.10 }
     element service-ips { 10.43.0.10 . tcp . 80 : goto service-Y6QD5CCT-ns/web/tcp/http }
-    element lb-service-Y6QD5CCT-ns/web/tcp/http { 0 : goto endpoint-6FNMGUPN-ns/web/tcp/http__10.42.0.5/8080 }
-    element lb-service-Y6QD5CCT-ns/web/tcp/http { 1 : goto endpoint-VPCNQOUX-ns/web/tcp/http__10.42.1.7/8080 }
-    map lb-service-Y6QD5CCT-ns/web/tcp/http { typeof numgen random mod 1 : verdict ; }
+    element lb-service-Y6QD5CCT-ns/web/tcp/http { 0 : 10.42.0.5 . 8080 }
+    element lb-service-Y6QD5CCT-ns/web/tcp/http { 1 : 10.42.1.7 . 8080 }
+    element hairpin-pairs { 10.42.0.5 . 10.42.0.5 }
+    element hairpin-pairs { 10.42.1.7 . 10.42.1.7 }
+    map lb-service-Y6QD5CCT-ns/web/tcp/http { typeof numgen random mod 1 : ip daddr . tcp dport ; }
     chain service-Y6QD5CCT-ns/web/tcp/http
       ip daddr 10.43.0.10 tcp dport 80 ip saddr != 10.42.0.0/16 jump mark-for-masquerade
-      numgen random mod 2 vmap @lb-service-Y6QD5CCT-ns/web/tcp/http
-    chain endpoint-6FNMGUPN-ns/web/tcp/http__10.42.0.5/8080
-      ip saddr 10.42.0.5 jump mark-for-masquerade
-      meta l4proto tcp dnat to 10.42.0.5:8080
-    chain endpoint-VPCNQOUX-ns/web/tcp/http__10.42.1.7/8080
-      ip saddr 10.42.1.7 jump mark-for-masquerade
-      meta l4proto tcp dnat to 10.42.1.7:8080
+      meta l4proto tcp dnat ip to numgen random mod 2 map @lb-service-Y6QD5CCT-ns/web/tcp/http
     `),
   );
+});
+
+test('hairpin: the masquerading chain marks connections DNATed to their own source (an endpoint pair) before it checks the mark', () => {
+  const sk = tableSkeleton(cfg);
+  assert.deepEqual(
+    sk.rules.filter(([c]) => c === 'masquerading').map(([, r]) => r),
+    [
+      'ct status dnat ip saddr . ip daddr @hairpin-pairs jump mark-for-masquerade',
+      'mark and 0x4000 == 0 return',
+      'mark set mark xor 0x4000',
+      'masquerade fully-random',
+    ],
+  );
+  assert.match(sk.sets.get('hairpin-pairs')!.spec, /^type ipv4_addr \. ipv4_addr ;/);
 });
 
 test('no endpoints: the cluster IP and node port go to reject-chain (upstream REJECT); no chains', () => {
@@ -88,10 +98,17 @@ test('terminating endpoints serve only while no endpoint is ready', () => {
     { ip: '10.42.0.5', ready: false, serving: true, terminating: true },
     { ip: '10.42.0.6', ready },
   ];
-  assert.match(objectsOf(svc, slice('t', [{ port: 8080 }], eps(false))), /dnat to 10\.42\.0\.5:8080/);
+  const lbElements = (text: string) => text.split('\n').filter((l) => l.startsWith('element lb-'));
+  assert.deepEqual(
+    lbElements(objectsOf(svc, slice('t', [{ port: 8080 }], eps(false)))).map((l) => l.split(' { ')[1]),
+    ['0 : 10.42.0.5 . 8080 }'],
+  );
   const withReady = objectsOf(svc, slice('t', [{ port: 8080 }], eps(true)));
   assert.doesNotMatch(withReady, /10\.42\.0\.5/);
-  assert.match(withReady, /dnat to 10\.42\.0\.6:8080/);
+  assert.deepEqual(
+    lbElements(withReady).map((l) => l.split(' { ')[1]),
+    ['0 : 10.42.0.6 . 8080 }'],
+  );
 });
 
 test('NodePort and external IPs with Cluster policy go through external-*, which masquerades', () => {
@@ -123,11 +140,13 @@ test('externalTrafficPolicy Local: outside traffic to local endpoints only; pods
     element service-ips { 10.43.0.12 . tcp . 80 : goto service-OIGEC3J7-ns/etp/tcp/ }
     element service-ips { 192.168.9.9 . tcp . 80 : goto external-OIGEC3J7-ns/etp/tcp/ }
     element service-nodeports { tcp . 30080 : goto external-OIGEC3J7-ns/etp/tcp/ }
-    element lb-service-OIGEC3J7-ns/etp/tcp/ { 0 : goto endpoint-CU4JTF26-ns/etp/tcp/__10.42.0.5/8080 }
-    element lb-service-OIGEC3J7-ns/etp/tcp/ { 1 : goto endpoint-YIENBE63-ns/etp/tcp/__10.42.1.7/8080 }
-    element lb-local-OIGEC3J7-ns/etp/tcp/ { 0 : goto endpoint-CU4JTF26-ns/etp/tcp/__10.42.0.5/8080 }
-    map lb-service-OIGEC3J7-ns/etp/tcp/ { typeof numgen random mod 1 : verdict ; }
-    map lb-local-OIGEC3J7-ns/etp/tcp/ { typeof numgen random mod 1 : verdict ; }
+    element lb-service-OIGEC3J7-ns/etp/tcp/ { 0 : 10.42.0.5 . 8080 }
+    element lb-service-OIGEC3J7-ns/etp/tcp/ { 1 : 10.42.1.7 . 8080 }
+    element lb-local-OIGEC3J7-ns/etp/tcp/ { 0 : 10.42.0.5 . 8080 }
+    element hairpin-pairs { 10.42.0.5 . 10.42.0.5 }
+    element hairpin-pairs { 10.42.1.7 . 10.42.1.7 }
+    map lb-service-OIGEC3J7-ns/etp/tcp/ { typeof numgen random mod 1 : ip daddr . tcp dport ; }
+    map lb-local-OIGEC3J7-ns/etp/tcp/ { typeof numgen random mod 1 : ip daddr . tcp dport ; }
     chain external-OIGEC3J7-ns/etp/tcp/
       ip saddr 10.42.0.0/16 goto service-OIGEC3J7-ns/etp/tcp/ comment "short-circuit pod traffic"
       fib saddr type local jump mark-for-masquerade comment "masquerade local traffic"
@@ -135,15 +154,9 @@ test('externalTrafficPolicy Local: outside traffic to local endpoints only; pods
       goto local-OIGEC3J7-ns/etp/tcp/
     chain service-OIGEC3J7-ns/etp/tcp/
       ip daddr 10.43.0.12 tcp dport 80 ip saddr != 10.42.0.0/16 jump mark-for-masquerade
-      numgen random mod 2 vmap @lb-service-OIGEC3J7-ns/etp/tcp/
+      meta l4proto tcp dnat ip to numgen random mod 2 map @lb-service-OIGEC3J7-ns/etp/tcp/
     chain local-OIGEC3J7-ns/etp/tcp/
-      numgen random mod 1 vmap @lb-local-OIGEC3J7-ns/etp/tcp/
-    chain endpoint-CU4JTF26-ns/etp/tcp/__10.42.0.5/8080
-      ip saddr 10.42.0.5 jump mark-for-masquerade
-      meta l4proto tcp dnat to 10.42.0.5:8080
-    chain endpoint-YIENBE63-ns/etp/tcp/__10.42.1.7/8080
-      ip saddr 10.42.1.7 jump mark-for-masquerade
-      meta l4proto tcp dnat to 10.42.1.7:8080
+      meta l4proto tcp dnat ip to numgen random mod 1 map @lb-local-OIGEC3J7-ns/etp/tcp/
     `),
   );
 });
@@ -175,7 +188,7 @@ test('internalTrafficPolicy Local: the cluster IP goes to local-* (masquerade th
   const local = text.slice(text.indexOf('chain local-')).split('\nchain ')[0]!.split('\n');
   assert.deepEqual(local.slice(1), [
     '  ip daddr 10.43.0.14 tcp dport 80 ip saddr != 10.42.0.0/16 jump mark-for-masquerade',
-    `  numgen random mod 1 vmap @lb-${local[0]!.slice('chain '.length)}`,
+    `  meta l4proto tcp dnat ip to numgen random mod 1 map @lb-${local[0]!.slice('chain '.length)}`,
   ]);
   assert.doesNotMatch(text, /10\.42\.1\.7/, 'the other node’s endpoint is not reachable');
   assert.doesNotMatch(text, /chain service-/);
@@ -190,7 +203,7 @@ test('internalTrafficPolicy Local: the cluster IP goes to local-* (masquerade th
   );
 });
 
-test('sessionAffinity ClientIP: an affinity set per endpoint, checked before balancing, updated on DNAT', () => {
+test('sessionAffinity ClientIP: endpoint chains (the only ones), an affinity set each, checked before balancing, updated on DNAT', () => {
   const svc = service('sticky', '10.43.0.15', [{ port: 80 }], {
     sessionAffinity: 'ClientIP',
     sessionAffinityConfig: { clientIP: { timeoutSeconds: 600 } },
@@ -209,7 +222,17 @@ test('sessionAffinity ClientIP: an affinity set per endpoint, checked before bal
   ]);
   assert.match(
     text,
-    /chain endpoint-5C4YLFJ2-ns\/sticky\/tcp\/__10\.42\.0\.5\/8080\n {2}ip saddr 10\.42\.0\.5 jump mark-for-masquerade\n {2}update @affinity-5C4YLFJ2-ns\/sticky\/tcp\/__10\.42\.0\.5\/8080 \{ ip saddr \}\n {2}meta l4proto tcp dnat to 10\.42\.0\.5:8080/,
+    /^map lb-service-OALSTAW3-ns\/sticky\/tcp\/ \{ typeof numgen random mod 1 : verdict ; \}$/m,
+  );
+  assert.match(
+    text,
+    /^element lb-service-OALSTAW3-ns\/sticky\/tcp\/ \{ 1 : goto endpoint-MUSDX63H-ns\/sticky\/tcp\/__10\.42\.1\.7\/8080 \}$/m,
+  );
+  // Hairpin through the pairs set, as for every service; the endpoint chain updates and DNATs.
+  assert.match(text, /^element hairpin-pairs \{ 10\.42\.0\.5 \. 10\.42\.0\.5 \}$/m);
+  assert.match(
+    text,
+    /chain endpoint-5C4YLFJ2-ns\/sticky\/tcp\/__10\.42\.0\.5\/8080\n {2}update @affinity-5C4YLFJ2-ns\/sticky\/tcp\/__10\.42\.0\.5\/8080 \{ ip saddr \}\n {2}meta l4proto tcp dnat to 10\.42\.0\.5:8080$/m,
   );
 });
 
@@ -259,12 +282,17 @@ test('UDP and SCTP ports match their protocol', () => {
     /element service-ips \{ 10\.43\.0\.10 \. udp \. 53 : goto service-\S+-ns\/dns\/udp\/dns \}/,
   );
   assert.match(text, /udp dport 53 ip saddr/);
-  assert.match(text, /meta l4proto udp dnat to 10\.42\.0\.5:5353/);
-  const sctp = service('s', '10.43.0.20', [{ port: 9, protocol: 'SCTP' }]);
-  assert.match(
-    objectsOf(sctp, slice('s', [{ port: 9, protocol: 'SCTP' }], [{ ip: '10.42.0.5' }])),
-    /sctp dport 9/,
+  assert.match(text, /^ {2}meta l4proto udp dnat ip to numgen random mod 1 map @lb-service-\S+$/m);
+  // nft wants the map's data typed with the rule's protocol.
+  assert.match(text, /^map lb-service-\S+ \{ typeof numgen random mod 1 : ip daddr \. udp dport ; \}$/m);
+  assert.match(text, /^element lb-service-\S+ \{ 0 : 10\.42\.0\.5 \. 5353 \}$/m);
+  const sctp = objectsOf(
+    service('s', '10.43.0.20', [{ port: 9, protocol: 'SCTP' }]),
+    slice('s', [{ port: 9, protocol: 'SCTP' }], [{ ip: '10.42.0.5' }]),
   );
+  assert.match(sctp, /sctp dport 9/);
+  assert.match(sctp, /meta l4proto sctp dnat ip to numgen/);
+  assert.match(sctp, /: ip daddr \. sctp dport ;/);
 });
 
 test('the skeleton and every kind of service port apply to a table (all references resolve)', async () => {

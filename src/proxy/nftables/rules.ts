@@ -1,23 +1,38 @@
 /**
  * Rule generation for the nftables proxier, kube-proxy's nftables layout (pkg/proxy/nftables,
- * syncProxyRules and setupNFTables) in skiff's table: pure functions from a service port and its
- * endpoints to chains, sets and map elements. Nothing here runs nft.
+ * syncProxyRules and setupNFTables) in skiff's table, without upstream's per-endpoint chains: pure
+ * functions from a service port and its endpoints to chains, sets and map elements. Nothing here
+ * runs nft.
  *
  * The fixed part ({@link tableSkeleton}): base chains on the hooks jump to `services` (nat:
  * `ip daddr . meta l4proto . th dport vmap @service-ips`, then node ports by
- * `fib daddr type local`), `masquerading` (masquerade what carries the mark), the filter checks
- * (`service-endpoints-check` / `nodeport-endpoints-check`: the no-endpoint maps' reject or drop;
- * `firewall-check`: loadBalancerSourceRanges; `cluster-ips-check`: reject undefined ports of
- * cluster IPs).
+ * `fib daddr type local`), `masquerading` (marks hairpin connections, see below, then masquerades
+ * what carries the mark), the filter checks (`service-endpoints-check` / `nodeport-endpoints-check`:
+ * the no-endpoint maps' reject or drop; `firewall-check`: loadBalancerSourceRanges;
+ * `cluster-ips-check`: reject undefined ports of cluster IPs).
  *
  * Per service port ({@link servicePortObjects}), the same decisions as the iptables rules
  * (src/proxy/rules.ts): map elements sending its cluster IP to the internal chain (`service-*`, or
  * `local-*` for internalTrafficPolicy Local), its external IPs, LoadBalancer IPs and node port to
  * `external-*`, or to reject (no endpoints) / drop (no local endpoints); `service-*`/`local-*`:
- * masquerade off-cluster sources, ClientIP affinity (`ip saddr @affinity-*`), then
- * `numgen random mod N vmap @lb-...`; `endpoint-*`: hairpin masquerade, affinity update, DNAT;
- * `external-*`: masquerade (Cluster policy) or short-circuit pod and node traffic (Local);
- * `firewall-*`: drop sources outside loadBalancerSourceRanges.
+ * masquerade off-cluster sources, then DNAT to a random endpoint,
+ * `meta l4proto <p> dnat ip to numgen random mod N map @lb-...` (a map of endpoint index →
+ * `address . port`); `external-*`: masquerade (Cluster policy) or short-circuit pod and node
+ * traffic (Local); `firewall-*`: drop sources outside loadBalancerSourceRanges.
+ *
+ * Deviation from upstream's layout: upstream has a chain per endpoint (`endpoint-*`: hairpin
+ * masquerade `ip saddr <endpoint> jump mark-for-masquerade`, then DNAT) reached through
+ * `numgen random mod N vmap`. Those chains were 10,000 of 11,000 at 1,000 Services × 10 endpoints,
+ * and the kernel checks every chain for jump loops on every transaction that adds a jump or verdict.
+ * Here the DNAT is done from the service chain through the map above, and hairpin traffic is found
+ * after DNAT instead: the endpoint's `address . address` is in the set `hairpin-pairs`, and the
+ * masquerading chain marks `ct status dnat ip saddr . ip daddr @hairpin-pairs` (a connection DNATed
+ * to its own source: the same connections upstream's rule marks). An endpoint change is then a change
+ * of map and set elements only (and of the `mod N` rule when the number of endpoints changes).
+ * Services with ClientIP affinity keep upstream's shape, which needs a chain per endpoint (its
+ * affinity set, `ip saddr @affinity-* goto endpoint-*`, updated there before the DNAT): their
+ * `lb-*` map is a verdict map to the endpoint chains; hairpin goes through `hairpin-pairs` for them
+ * too.
  */
 
 import { categorizeEndpoints, type EndpointInfo, type ServicePortInfo } from '../model.ts';
@@ -30,6 +45,7 @@ import {
   endpointNames,
   FIREWALL_CHECK_CHAIN,
   FIREWALL_IPS_MAP,
+  HAIRPIN_SET,
   lbMapName,
   MARK_MASQ_CHAIN,
   MASQUERADING_CHAIN,
@@ -124,6 +140,10 @@ export function tableSkeleton(cfg: NftRuleConfig): TableSkeleton {
         decl('map', `${IP_PROTO_PORT} : verdict`, 'ClusterIP, ExternalIP and LoadBalancer IP traffic'),
       ],
       [SERVICE_NODEPORTS_MAP, decl('map', `${PROTO_PORT} : verdict`, 'NodePort traffic')],
+      [
+        HAIRPIN_SET,
+        decl('set', 'ipv4_addr . ipv4_addr', 'endpoint . endpoint: masquerade when DNATed to itself'),
+      ],
     ]),
     rules: [
       // Jumps from the hooks (upstream's nftablesJumpChains). reject is valid in input, forward and
@@ -140,6 +160,8 @@ export function tableSkeleton(cfg: NftRuleConfig): TableSkeleton {
       ['filter-forward', `${newConn} jump ${CLUSTER_IPS_CHECK_CHAIN}`],
       ['filter-output-post-dnat', `${newConn} jump ${CLUSTER_IPS_CHECK_CHAIN}`],
       [MARK_MASQ_CHAIN, `mark set mark or ${mark}`],
+      // Hairpin: a connection DNATed to its own source (upstream marks it in the endpoint chain).
+      [MASQUERADING_CHAIN, `ct status dnat ip saddr . ip daddr @${HAIRPIN_SET} jump ${MARK_MASQ_CHAIN}`],
       [MASQUERADING_CHAIN, `mark and ${mark} == 0 return`],
       [MASQUERADING_CHAIN, `mark set mark xor ${mark}`],
       [MASQUERADING_CHAIN, 'masquerade fully-random'],
@@ -171,7 +193,7 @@ export interface ServicePortObjects {
   sets: Map<string, SetDecl>;
   /** Elements of the shared maps and of its own maps. */
   elements: Element[];
-  /** The endpoints its rules may send traffic to (those with an endpoint chain). */
+  /** The endpoints its rules may DNAT to. */
   reachable: EndpointInfo[];
 }
 
@@ -184,8 +206,17 @@ function sourceRange(cidr: string): string | null {
   return cidr.trim();
 }
 
-/** The load-balancing map of a chain over `n` endpoints. */
-const LB_MAP: SetDecl = { kind: 'map', spec: 'typeof numgen random mod 1 : verdict ;' };
+/**
+ * The load-balancing map of a service chain: endpoint index → `address . port`. nft 1.0.6 accepts a
+ * concatenation as NAT data only from a `typeof` map, and takes the protocol of `<proto> dport` as a
+ * dependency of the rule (`th dport` conflicts with the rule's `meta l4proto`): one per protocol.
+ */
+function lbDnatMap(proto: string): SetDecl {
+  return { kind: 'map', spec: `typeof numgen random mod 1 : ip daddr . ${proto} dport ;` };
+}
+
+/** The load-balancing map of a service chain with ClientIP affinity: index → `goto` endpoint chain. */
+const LB_VERDICT_MAP: SetDecl = { kind: 'map', spec: 'typeof numgen random mod 1 : verdict ;' };
 
 function affinitySet(seconds: number): SetDecl {
   // "dynamic" as upstream: some kernels add it themselves, and re-adding without it then fails.
@@ -286,29 +317,35 @@ export function servicePortObjects(
   }
   const balance = (chain: string, eps: EndpointInfo[]) => {
     const rules = chain === internalChain ? [...masq] : [];
+    const map = lbMapName(chain);
     if (sp.affinitySeconds) {
       for (const e of eps) rules.push(`ip saddr @${ep(e).affinitySet} goto ${ep(e).chain}`);
+      rules.push(`numgen random mod ${eps.length} vmap @${map}`);
+      out.sets.set(map, LB_VERDICT_MAP);
+      eps.forEach((e, i) => {
+        el(map, String(i), `goto ${ep(e).chain}`);
+      });
+    } else {
+      rules.push(`meta l4proto ${proto} dnat ip to numgen random mod ${eps.length} map @${map}`);
+      out.sets.set(map, lbDnatMap(proto));
+      eps.forEach((e, i) => {
+        el(map, String(i), `${e.ip} . ${e.port}`);
+      });
     }
-    const map = lbMapName(chain);
-    rules.push(`numgen random mod ${eps.length} vmap @${map}`);
     out.chains.set(chain, rules);
-    out.sets.set(map, LB_MAP);
-    eps.forEach((e, i) => {
-      el(map, String(i), `goto ${ep(e).chain}`);
-    });
   };
   if (usesClusterChain) balance(names.cluster, cluster);
   if (usesLocalChain) balance(names.local, local);
 
   for (const e of reachable) {
+    el(HAIRPIN_SET, `${e.ip} . ${e.ip}`);
+    if (!sp.affinitySeconds) continue;
     const n = ep(e);
-    const rules = [`ip saddr ${e.ip} jump ${MARK_MASQ_CHAIN}`];
-    if (sp.affinitySeconds) {
-      out.sets.set(n.affinitySet, affinitySet(sp.affinitySeconds));
-      rules.push(`update @${n.affinitySet} { ip saddr }`);
-    }
-    rules.push(`meta l4proto ${proto} dnat to ${e.key}`);
-    out.chains.set(n.chain, rules);
+    out.sets.set(n.affinitySet, affinitySet(sp.affinitySeconds));
+    out.chains.set(n.chain, [
+      `update @${n.affinitySet} { ip saddr }`,
+      `meta l4proto ${proto} dnat to ${e.key}`,
+    ]);
   }
   return out;
 }

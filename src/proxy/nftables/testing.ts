@@ -2,10 +2,11 @@
  * A fake {@link NftRunner} for tests: an in-memory model of nftables tables that applies the
  * commands {@link NftScript} writes, as one transaction (a failing command leaves everything as it
  * was), failing where the kernel does: a command on a table, chain or set that does not exist; a
- * jump, goto or `@set` to something that does not exist; deleting a chain another chain's rule or
- * a map element refers to (its own rules go with it), or a set a rule uses; a map element whose key
- * exists with another value; deleting an element that is not there; re-declaring a set or base
- * chain differently. It keeps every script it was given, and every conntrack call.
+ * jump, goto or `@set` to something that does not exist; `vmap @m` on a map of data, `map @m` on a
+ * verdict map, a verdict in a map of data or data in a verdict map; deleting a chain another chain's
+ * rule or a map element refers to (its own rules go with it), or a set a rule uses; a map element
+ * whose key exists with another value; deleting an element that is not there; re-declaring a set or
+ * base chain differently. It keeps every script it was given, and every conntrack call.
  */
 import { NftError, type NftRunner } from './runner.ts';
 
@@ -49,6 +50,22 @@ function chainRefs(text: string): string[] {
 function setRefs(text: string): string[] {
   return [...text.matchAll(/@([^\s,{}]+)/g)].map((m) => m[1]!);
 }
+
+/** Maps a rule body uses as verdict maps (`vmap @name`) and as data maps (`map @name`). */
+function mapRefs(text: string): { verdict: string[]; data: string[] } {
+  const refs = [...text.matchAll(/\b(v?)map @([^\s,{}]+)/g)];
+  return {
+    verdict: refs.filter((m) => m[1]).map((m) => m[2]!),
+    data: refs.filter((m) => !m[1]).map((m) => m[2]!),
+  };
+}
+
+/** Whether a map's declaration (`... : verdict ;`) makes it a verdict map. */
+function isVerdictMap(set: FakeSet): boolean {
+  return set.kind === 'map' && /: verdict ;/.test(set.spec);
+}
+
+const VERDICT = /^(?:accept|drop|continue|return|(?:jump|goto) \S+)$/;
 
 /** Splits `a, b comment "x, y" : c` at top-level commas (not inside quotes or braces). */
 function splitElements(text: string): string[] {
@@ -165,6 +182,16 @@ export class FakeNft implements NftRunner {
         if (!body) throw new Error('empty rule');
         for (const c of chainRefs(body)) needChain(c);
         for (const s of setRefs(body)) needSet(s);
+        {
+          const { verdict, data } = mapRefs(body);
+          for (const m of verdict)
+            if (!isVerdictMap(t.sets.get(m)!)) throw new Error(`datatype mismatch (${m} is no verdict map)`);
+          for (const m of data) {
+            const set = t.sets.get(m)!;
+            if (set.kind !== 'map' || isVerdictMap(set))
+              throw new Error(`datatype mismatch (${m} is no map of data)`);
+          }
+        }
         t.chains.get(obj)!.rules.push(body);
         return;
       case 'add set':
@@ -201,6 +228,8 @@ export class FakeNft implements NftRunner {
           }
           if ((set.kind === 'map') !== (value !== undefined))
             throw new Error(`element ${key} of the wrong kind`);
+          if (value !== undefined && VERDICT.test(value) !== isVerdictMap(set))
+            throw new Error(`element ${key}: value of the wrong type for ${obj}`);
           for (const c of chainRefs(value ?? '')) needChain(c);
           const had = set.elements.get(key);
           if (had !== undefined && had !== (value ?? ''))
