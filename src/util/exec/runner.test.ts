@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -124,6 +125,20 @@ describe('ShellPoolRunner', () => {
     // A closed runner starts anew.
     assert.equal((await runner.run('echo', ['back'])).stdout, 'back\n');
     await runner.close();
+  });
+
+  test('a process killed with SIGKILL leaves no directory behind: its shells remove theirs', async () => {
+    const base = mkdtempSync(join(tmp, 'killed-'));
+    const script = `
+      const { ShellPoolRunner } = await import(${JSON.stringify(new URL('./shell-pool.ts', import.meta.url).href)});
+      const runner = new ShellPoolRunner({ size: 2, tmpDir: ${JSON.stringify(base)} });
+      await Promise.all([runner.run('true', []), runner.run('cat', [], { input: 'x' })]);
+      process.kill(process.pid, 'SIGKILL');`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'inherit' });
+    const signal = await new Promise((resolve) => child.on('exit', (_code, sig) => resolve(sig)));
+    assert.equal(signal, 'SIGKILL');
+    for (let i = 0; i < 100 && readdirSync(base).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(readdirSync(base), []);
   });
 
   test('queued commands beyond the pool size wait, and an aborted queued one fails without running', async () => {

@@ -10,9 +10,10 @@
  *     echo "p ID $!"                       # its PID, so it can be killed on abort or timeout
  *     wait $!; echo "d ID $?"              # its exit status (128 + N when killed by signal N)
  *
- * OUT and ERR are files in a private directory (mode 0700, under /dev/shm when there is one),
- * read and removed when the command is done. A shell that dies fails its command and is replaced
- * on the next run; the shells exit on their own when this process goes away (their stdin closes).
+ * OUT and ERR are files in the shell's own private directory (mode 0700, under /dev/shm when there
+ * is one), read and removed when the command is done. A shell that dies fails its command and is
+ * replaced on the next run. The shells exit on their own when this process goes away, however it
+ * goes (their stdin closes), and each removes its directory as it exits (`trap … EXIT`).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -59,6 +60,8 @@ interface Job {
 
 interface Shell {
   proc: ChildProcess;
+  /** Its private directory for the commands' stdin, stdout and stderr files. */
+  dir: string;
   stdin: Socket;
   stdout: Socket;
   job?: Job;
@@ -76,11 +79,9 @@ export class ShellPoolRunner implements CommandRunner {
   readonly #size: number;
   readonly #shell: string;
   readonly #tmpBase: string;
-  #dir: string | undefined;
   #shells: Shell[] = [];
   #queue: Job[] = [];
   #nextId = 1;
-  #onExit = () => this.#removeDirSync();
 
   constructor(opts: ShellPoolOptions = {}) {
     this.#size = Math.max(1, opts.size ?? 4);
@@ -121,7 +122,7 @@ export class ShellPoolRunner implements CommandRunner {
           }),
       ),
     );
-    this.#removeDirSync();
+    for (const s of shells) rmSync(s.dir, { recursive: true, force: true });
   }
 
   #dispatch(): void {
@@ -138,6 +139,7 @@ export class ShellPoolRunner implements CommandRunner {
   }
 
   #startShell(): Shell {
+    const dir = mkdtempSync(join(this.#tmpBase, 'skiff-exec-'));
     const proc = spawn(this.#shell, ['-s'], {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, PATH: sbinPath() },
@@ -146,7 +148,7 @@ export class ShellPoolRunner implements CommandRunner {
     const stdin = proc.stdin as Socket;
     const stdout = proc.stdout as Socket;
     const stderr = proc.stderr as Socket;
-    const shell: Shell = { proc, stdin, stdout, buffered: '', dead: false };
+    const shell: Shell = { proc, dir, stdin, stdout, buffered: '', dead: false };
     this.#shells.push(shell);
     proc.unref();
     stdin.unref();
@@ -156,6 +158,7 @@ export class ShellPoolRunner implements CommandRunner {
     stdout.on('data', (chunk: string) => this.#onOutput(shell, chunk));
     stderr.resume(); // the shell's own complaints; each command's stderr goes to its file
     stdin.on('error', () => {});
+    stdin.write(`trap ${shellQuote(`rm -rf ${shellQuote(dir)}`)} EXIT\n`);
     proc.on('error', () => this.#shellDied(shell));
     proc.on('close', () => this.#shellDied(shell));
     return shell;
@@ -163,7 +166,7 @@ export class ShellPoolRunner implements CommandRunner {
 
   async #send(shell: Shell, job: Job): Promise<void> {
     try {
-      const dir = this.#ensureDir();
+      const dir = shell.dir;
       job.paths = {
         in: join(dir, `${job.id}.in`),
         out: join(dir, `${job.id}.out`),
@@ -260,24 +263,10 @@ export class ShellPoolRunner implements CommandRunner {
     if (shell.dead) return;
     shell.dead = true;
     this.#shells = this.#shells.filter((s) => s !== shell);
+    rmSync(shell.dir, { recursive: true, force: true }); // a killed shell could not
     const job = shell.job;
     shell.job = undefined;
     if (job) this.#finish(job, undefined, job.killedFor ?? new ShellExitedError('the command shell exited'));
     this.#dispatch();
-  }
-
-  #ensureDir(): string {
-    if (!this.#dir) {
-      this.#dir = mkdtempSync(join(this.#tmpBase, 'skiff-exec-'));
-      process.once('exit', this.#onExit);
-    }
-    return this.#dir;
-  }
-
-  #removeDirSync(): void {
-    if (!this.#dir) return;
-    rmSync(this.#dir, { recursive: true, force: true });
-    this.#dir = undefined;
-    process.removeListener('exit', this.#onExit);
   }
 }
