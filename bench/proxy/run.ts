@@ -12,8 +12,18 @@
  *    (generation + restore/nft) that follows. Then, as often, one endpoint added to or removed from
  *    a Service (the number changes: nftables also rewrites the service chain's `mod N` rule).
  * 4. Connections/s from one pod to another: through a ClusterIP (with the 1,000 Services' rules in
- *    place) against straight to the pod IP, in back-to-back pairs of runs (alternating which goes
- *    first); the ratio is the median of the pairs' ratios.
+ *    place) against straight to the pod IP. One long-lived load process (bench/proxy/load.ts) per
+ *    block of pairs runs back-to-back slices, alternating which target goes first, and reports its
+ *    own timed windows (no process start-up inside them); the blocks alternate between the modes.
+ *    The two paths never share a TCP 4-tuple: the direct path goes to the server pod's port 8080,
+ *    the Service to its port 8081 (one server process listens on both). The server closes first,
+ *    so it holds every connection in TIME_WAIT for 60 s; when the client reuses a port for the
+ *    other path, the SYN reaches a TIME_WAIT socket whose timestamps and sequence numbers came from
+ *    a different destination address (the ClusterIP before DNAT, the pod IP without), fails the
+ *    PAWS check and has to be retransmitted. With one port for both that hit ~5% of connections and
+ *    swung the ratio either way. The figure is the median of the pairs' ratios, with the quartiles
+ *    and a bootstrap 95% interval; the run also prints the retransmitted SYNs, PAWS rejects and
+ *    TIME_WAIT overflows in the pods, and conntrack insert failures in the node.
  *
  * Prints a table of medians per mode, the machine's load average during the run, and how it was
  * run. Targets are printed, never asserted.
@@ -41,9 +51,10 @@ const USAGE = `usage: node bench/proxy/run.ts [options]   (root: uses network na
   --services 1000             Services (one TCP port each)
   --endpoints 10              endpoints per Service
   --rounds 5                  full-sync rounds; endpoint changes: 4 × rounds of each kind (at least 10)
-  --pairs 10                  pairs of connection-rate runs (pod IP, ClusterIP)
-  --conn-ms 1000              length of one connection-rate run, ms
-  --concurrency 16            connections in flight during a run
+  --pairs 60                  pairs of connection-rate slices (pod IP, ClusterIP) per mode
+  --conn-ms 250               length of one slice, ms
+  --block 10                  pairs per load process (the modes alternate between blocks)
+  --concurrency 16            connections in flight during a slice
   -h, --help                  this text`;
 
 const { values } = parseArgs({
@@ -53,8 +64,9 @@ const { values } = parseArgs({
     services: { type: 'string', default: '1000' },
     endpoints: { type: 'string', default: '10' },
     rounds: { type: 'string', default: '5' },
-    'conn-ms': { type: 'string', default: '1000' },
-    pairs: { type: 'string', default: '10' },
+    'conn-ms': { type: 'string', default: '250' },
+    pairs: { type: 'string', default: '60' },
+    block: { type: 'string', default: '10' },
     concurrency: { type: 'string', default: '16' },
   },
 });
@@ -69,6 +81,10 @@ const ROUNDS = Number(values.rounds);
 const CONN_MS = Number(values['conn-ms']);
 const CONCURRENCY = Number(values.concurrency);
 const PAIRS = Number(values.pairs);
+const BLOCK = Number(values.block);
+/** The server pod's port for direct connections, and the bench Service's target port. */
+const DIRECT_PORT = 8080;
+const SERVICE_TARGET_PORT = 8081;
 const TAG = `bench${process.pid}`;
 const SCRATCH = `skiffpx-${TAG}-scratch`;
 const CLUSTER_CIDR = '10.96.0.0/12';
@@ -78,6 +94,27 @@ const skip = netlabSkipReason();
 if (skip) {
   console.error(`bench/proxy: ${skip}`);
   process.exit(1);
+}
+
+/** The q-quantile (0..1) of xs, linear between order statistics. */
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const i = (s.length - 1) * q;
+  const lo = Math.floor(i);
+  return s[lo]! + (s[Math.min(lo + 1, s.length - 1)]! - s[lo]!) * (i - lo);
+}
+
+/** Percentile-bootstrap 95% interval of the median of xs (fixed seed: the same data, the same interval). */
+function bootstrapMedian(xs: number[], n = 2000): [number, number] {
+  let seed = 12345;
+  const rand = () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed / 0x80000000;
+  };
+  const meds = Array.from({ length: n }, () =>
+    median(Array.from(xs, () => xs[Math.floor(rand() * xs.length)]!)),
+  );
+  return [quantile(meds, 0.025), quantile(meds, 0.975)];
 }
 
 function median(xs: number[]): number {
@@ -111,7 +148,7 @@ function feed(p: ServiceProxier, serverIP: string): void {
     );
   }
   p.setService(service('bench', BENCH_IP, [{ port: 80, protocol: 'TCP' }]));
-  p.setEndpointSlice(slice('bench', [{ port: 8080 }], [{ ip: serverIP }]));
+  p.setEndpointSlice(slice('bench', [{ port: SERVICE_TARGET_PORT }], [{ ip: serverIP }]));
 }
 
 /** How many rules (and, for nftables, map/set elements) a mode's node namespace holds. */
@@ -148,6 +185,10 @@ interface ModeRun {
   direct: number[];
   viaCluster: number[];
   ratios: number[];
+  /** Connections over 900 ms (a retransmitted SYN), direct and via the ClusterIP. */
+  slow: { direct: number; cluster: number };
+  /** Kernel counters over the connection-rate runs (pods: nstat; node: conntrack -S). */
+  counters: Record<string, number>;
   rules: string;
 }
 
@@ -180,6 +221,8 @@ try {
       direct: [],
       viaCluster: [],
       ratios: [],
+      slow: { direct: 0, cluster: 0 },
+      counters: {},
       rules: '',
     });
   }
@@ -239,7 +282,8 @@ try {
   loads.push(loadavg()[0]!);
 
   // 4. Connections/s: pod → ClusterIP vs pod → pod IP.
-  const load = (run: ModeRun, host: string, port: number) => {
+  const loadBlock = (run: ModeRun, pairs: number) => {
+    const server = run.lab.pods[0]!;
     const out = execFileSync(
       'ip',
       [
@@ -248,44 +292,86 @@ try {
         run.lab.pods[1]!.netns,
         process.execPath,
         join(import.meta.dirname, 'load.ts'),
-        host,
-        String(port),
+        '--target',
+        `direct=${server.ip}:${DIRECT_PORT}`,
+        '--target',
+        `cluster=${BENCH_IP}:80`,
+        '--slice-ms',
         String(CONN_MS),
+        '--pairs',
+        String(pairs),
+        '--concurrency',
         String(CONCURRENCY),
+        '--warmup-ms',
+        String(Math.min(CONN_MS, 500)),
       ],
       { encoding: 'utf8' },
     );
-    const res = JSON.parse(out) as { conns: number; errors: number; ms: number };
-    if (res.errors > 0) console.error(`  ${run.mode} ${host}: ${res.errors} failed connections`);
-    return (res.conns / res.ms) * 1000;
+    const { slices } = JSON.parse(out) as {
+      slices: {
+        target: 'direct' | 'cluster';
+        round: number;
+        conns: number;
+        errors: number;
+        ms: number;
+        slow: number;
+      }[];
+    };
+    const errors = slices.reduce((n, x) => n + x.errors, 0);
+    if (errors > 0) console.error(`  ${run.mode}: ${errors} failed connections`);
+    for (let r = 0; r < pairs; r++) {
+      const d = slices.find((x) => x.round === r && x.target === 'direct')!;
+      const c = slices.find((x) => x.round === r && x.target === 'cluster')!;
+      run.direct.push((d.conns / d.ms) * 1000);
+      run.viaCluster.push((c.conns / c.ms) * 1000);
+      run.ratios.push(c.conns / c.ms / (d.conns / d.ms));
+      run.slow.direct += d.slow;
+      run.slow.cluster += c.slow;
+    }
+  };
+  /** Kernel counters that show artefacts: SYN retransmits, TIME_WAIT trouble, conntrack clashes. */
+  const counters = (run: ModeRun): Record<string, number> => {
+    const nstat = (netns: string, names: string[]) => {
+      // Absolute counters (-a), no history file read or written (-s): deltas are taken here.
+      const out = execFileSync('ip', ['netns', 'exec', netns, 'nstat', '-azs', '--json', ...names], {
+        encoding: 'utf8',
+      });
+      return Object.values(JSON.parse(out) as Record<string, Record<string, number>>)[0] ?? {};
+    };
+    const client = nstat(run.lab.pods[1]!.netns, ['TcpExtTCPSynRetrans', 'TcpRetransSegs']);
+    const server = nstat(run.lab.pods[0]!.netns, [
+      'TcpExtPAWSTimewait',
+      'TcpExtTCPTimeWaitOverflow',
+      'TcpExtTW',
+      'TcpPassiveOpens',
+    ]);
+    const ct = execFileSync('ip', ['netns', 'exec', run.lab.nodeNs, 'conntrack', '-S'], { encoding: 'utf8' });
+    const sum = (k: string) =>
+      [...ct.matchAll(new RegExp(`\\b${k}=(\\d+)`, 'g'))].reduce((n, m) => n + Number(m[1]), 0);
+    return {
+      'SYNs retransmitted (client)': client.TcpExtTCPSynRetrans ?? 0,
+      'PAWS rejects in TIME_WAIT (server)': server.TcpExtPAWSTimewait ?? 0,
+      'TIME_WAIT overflows (server)': server.TcpExtTCPTimeWaitOverflow ?? 0,
+      'connections accepted (server)': server.TcpPassiveOpens ?? 0,
+      'conntrack insert_failed (node)': sum('insert_failed'),
+      'conntrack drop (node)': sum('drop'),
+    };
   };
   for (const run of runs) {
-    const server = run.lab.pods[0]!;
-    await run.lab.serve(server.netns, 8080, 'pong');
-    load(run, server.ip, 8080); // warm up
-    load(run, BENCH_IP, 80);
+    await run.lab.serve(run.lab.pods[0]!.netns, [DIRECT_PORT, SERVICE_TARGET_PORT], 'pong');
+    run.counters = counters(run);
   }
-  // Pairs measured back to back, alternating which goes first.
-  for (let r = 0; r < PAIRS; r++) {
-    for (const run of ordered(r)) {
-      const server = run.lab.pods[0]!;
-      let d: number;
-      let c: number;
-      if (r % 2 === 0) {
-        d = load(run, server.ip, 8080);
-        c = load(run, BENCH_IP, 80);
-      } else {
-        c = load(run, BENCH_IP, 80);
-        d = load(run, server.ip, 8080);
-      }
-      run.direct.push(d);
-      run.viaCluster.push(c);
-      run.ratios.push(c / d);
-    }
-    if (r % 3 === 2) loads.push(loadavg()[0]!);
+  for (let done = 0, b = 0; done < PAIRS; done += BLOCK, b++) {
+    for (const run of ordered(b)) loadBlock(run, Math.min(BLOCK, PAIRS - done));
+    loads.push(loadavg()[0]!);
+  }
+  for (const run of runs) {
+    const after = counters(run);
+    for (const k of Object.keys(after)) run.counters[k] = after[k]! - run.counters[k]!;
   }
   loads.push(loadavg()[0]!);
 
+  const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
   const med = (rs: SyncResult[], f: (r: SyncResult) => number) => fmt(median(rs.map(f)));
   const rows: [string, (r: ModeRun) => string, string][] = [
@@ -315,15 +401,41 @@ try {
     ],
     [
       'connections/s pod → pod IP',
-      (r) => fmt(median(r.direct)),
-      `${CONCURRENCY} concurrent, ${PAIRS} pairs of ${CONN_MS} ms runs`,
+      (r) => `${fmt(median(r.direct))} (${fmt(quantile(r.direct, 0.25))}–${fmt(quantile(r.direct, 0.75))})`,
+      `median (quartiles); ${CONCURRENCY} concurrent, ${PAIRS} pairs of ${CONN_MS} ms slices, ${BLOCK} pairs per load process`,
     ],
-    ['connections/s pod → ClusterIP', (r) => fmt(median(r.viaCluster)), ''],
     [
-      'ClusterIP ÷ pod IP (median of pairs)',
-      (r) => `${(median(r.ratios) * 100).toFixed(0)}%`,
-      'target ≥ 90%',
+      'connections/s pod → ClusterIP',
+      (r) =>
+        `${fmt(median(r.viaCluster))} (${fmt(quantile(r.viaCluster, 0.25))}–${fmt(quantile(r.viaCluster, 0.75))})`,
+      '',
     ],
+    ['ClusterIP ÷ pod IP (median of pairs)', (r) => `${pct(median(r.ratios))}`, 'target ≥ 90%'],
+    [
+      '… 95% interval of that median (bootstrap)',
+      (r) => bootstrapMedian(r.ratios).map(pct).join('–'),
+      'the target is shown if the interval’s low end is ≥ 90%',
+    ],
+    [
+      '… quartiles of the pair ratios',
+      (r) => `${pct(quantile(r.ratios, 0.25))}–${pct(quantile(r.ratios, 0.75))}`,
+      '',
+    ],
+    [
+      '… all ClusterIP ÷ all direct connections',
+      (r) => pct(r.viaCluster.reduce((a, b) => a + b, 0) / r.direct.reduce((a, b) => a + b, 0)),
+      '',
+    ],
+    [
+      'connections over 900 ms, direct / ClusterIP',
+      (r) => `${r.slow.direct} / ${r.slow.cluster}`,
+      'a retransmitted SYN waits 1 s',
+    ],
+    ...Object.keys(runs[0]?.counters ?? {}).map((k): [string, (r: ModeRun) => string, string] => [
+      k,
+      (r) => fmt(r.counters[k] ?? 0),
+      'during the connection runs',
+    ]),
   ];
   console.log(
     `\nkube-proxy: ${SERVICES} Services × ${ENDPOINTS} endpoints; ${cpus().length} CPUs; node ${process.version}; load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} (median ${median(loads).toFixed(1)}) during the run`,
@@ -336,7 +448,7 @@ try {
   console.log(`|---|${runs.map(() => '---:').join('|')}|---|`);
   for (const [name, f, note] of rows) console.log(`| ${name} | ${runs.map(f).join(' | ')} | ${note} |`);
   console.log(
-    `\nrun: node bench/proxy/run.ts --modes ${MODES.join(',')} --services ${SERVICES} --endpoints ${ENDPOINTS} --rounds ${ROUNDS} --pairs ${PAIRS} --conn-ms ${CONN_MS} --concurrency ${CONCURRENCY}`,
+    `\nrun: node bench/proxy/run.ts --modes ${MODES.join(',')} --services ${SERVICES} --endpoints ${ENDPOINTS} --rounds ${ROUNDS} --pairs ${PAIRS} --conn-ms ${CONN_MS} --block ${BLOCK} --concurrency ${CONCURRENCY}`,
   );
   for (const r of runs) {
     console.log(

@@ -50,12 +50,19 @@ export interface Server {
   proc: ChildProcess;
 }
 
-/** Answers every connection with `reply` and a newline, then closes it. */
+/**
+ * Answers every connection with `reply` and a newline, then closes it; listens on each port of a
+ * comma-separated list, and prints "listening" once it listens on all of them.
+ */
 const SERVER_SCRIPT = `
 const net = require('node:net');
-const [port, reply] = process.argv.slice(1);
-net.createServer((s) => { s.on('error', () => {}); s.end(reply + '\\n'); })
-  .listen(Number(port), '0.0.0.0', () => process.stdout.write('listening\\n'));
+const [ports, reply] = process.argv.slice(1);
+const list = ports.split(',').map(Number);
+let left = list.length;
+for (const port of list) {
+  net.createServer((s) => { s.on('error', () => {}); s.end(reply + '\\n'); })
+    .listen(port, '0.0.0.0', () => { if (--left === 0) process.stdout.write('listening\\n'); });
+}
 `;
 
 /** Opens `n` connections one after the other, prints a JSON array of what each got (or ERR:code). */
@@ -159,15 +166,15 @@ export class NetLab {
     }
   }
 
-  /** Starts a TCP server in `netns` answering `reply`; resolves once it listens. */
-  async serve(netns: string, port: number, reply: string): Promise<Server> {
-    const proc = spawn(
-      'ip',
-      ['netns', 'exec', netns, process.execPath, '-e', SERVER_SCRIPT, String(port), reply],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
+  /**
+   * Starts a TCP server in `netns` answering `reply` on `port` (or on each of several ports, one
+   * process); resolves once it listens.
+   */
+  async serve(netns: string, port: number | number[], reply: string): Promise<Server> {
+    const ports = (Array.isArray(port) ? port : [port]).join(',');
+    const proc = spawn('ip', ['netns', 'exec', netns, process.execPath, '-e', SERVER_SCRIPT, ports, reply], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     this.#procs.push(proc);
     await new Promise<void>((resolve, reject) => {
       proc.stdout!.once('data', () => resolve());
