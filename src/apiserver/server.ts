@@ -1,9 +1,13 @@
 /**
  * The API server: HTTPS, authentication, and dispatch to discovery, health, OpenAPI and the
  * resource handlers. Every error a client sees is a metav1.Status.
+ *
+ * Besides the HTTPS port it serves a loopback listener for the components in its own process
+ * ({@link ApiServer.loopbackClientConfig}): in-memory HTTP connections, no TLS, authenticated by a
+ * per-process token; the same handlers answer both.
  */
 
-import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -13,6 +17,8 @@ import { instrumentStore } from '../storage/instrumented.ts';
 import type { Store } from '../storage/store.ts';
 import { type Clock, systemClock } from '../util/clock.ts';
 import { type Logger, silentLogger } from '../util/log.ts';
+import { http } from '../util/node-http.ts';
+import { LoopbackToken } from './auth/loopback.ts';
 import { verifyClientCert } from './auth/pki.ts';
 import type { ServiceAccountTokens } from './auth/serviceaccount/index.ts';
 import { Catalog } from './catalog.ts';
@@ -33,6 +39,7 @@ import { type HandlerDeps, handleResource, type Patcher } from './http/handlers.
 import { parseRequestInfo } from './http/requestinfo.ts';
 import { send, sendError } from './http/respond.ts';
 import { handleTokenRequest, registryObjectGetter } from './http/tokenrequest.ts';
+import { LoopbackListener } from './loopback/listener.ts';
 import { ApiMetrics } from './metrics.ts';
 import { OpenApiService } from './openapi/index.ts';
 import { Registry } from './registry/registry.ts';
@@ -48,6 +55,18 @@ import { WatchCaches } from './watchcache/index.ts';
 export interface UserInfo {
   name: string;
   groups: string[];
+}
+
+/**
+ * How a component in the API server's own process reaches it without TLS or TCP (kube-apiserver's
+ * LoopbackClientConfig): src/client's `LoopbackConnection`. Holds the loopback token in closures
+ * only; serialises to `{"loopback":true}`.
+ */
+export interface LoopbackClientConfig {
+  /** A new in-memory HTTP/1.1 connection to this API server (throws once it has closed). */
+  dial(): Duplex;
+  /** The Authorization header value that authenticates requests on those connections. */
+  authorization(): string;
 }
 
 /** Finds the user of a request from its bearer token (client certificates are checked before). */
@@ -114,6 +133,8 @@ export class ApiServer {
   readonly #deps: HandlerDeps;
   readonly #tokens: TokenAuthenticator | undefined;
   #server: Server | null = null;
+  readonly #loopback: LoopbackListener;
+  readonly #loopbackToken = new LoopbackToken();
   #ready = false;
   readonly #sockets = new Set<import('node:net').Socket>();
 
@@ -176,6 +197,14 @@ export class ApiServer {
       now: () => this.#clock.now(),
       onRemoved: (group, resource) => this.caches.drop(group, resource),
     });
+    this.#loopback = new LoopbackListener({
+      onRequest: (req, res) => {
+        void this.#handle(req, res);
+      },
+      onUpgrade: (req, socket, head) => {
+        void this.#upgrade(req, socket, head);
+      },
+    });
     const printers = opts.printers ?? new Map();
     this.#deps = {
       catalog: this.catalog,
@@ -234,7 +263,25 @@ export class ApiServer {
     this.#unsubscribeCatalog = this.catalog.onChange(() => {
       for (const def of this.catalog.all()) this.caches.for(def);
     });
+    this.#loopback.open();
     return (server.address() as AddressInfo).port;
+  }
+
+  /**
+   * The client configuration of this process's own components: connections that never leave the
+   * process (see loopback/listener.ts) and the loopback token, which authenticates as
+   * `system:apiserver` in `system:masters` and is accepted on those connections only (the HTTPS port
+   * refuses it). Requests go through the same authentication, admission, validation and watch code
+   * as HTTPS ones. Dialing works from listen() until close().
+   */
+  loopbackClientConfig(): LoopbackClientConfig {
+    const listener = this.#loopback;
+    const token = this.#loopbackToken;
+    return Object.freeze({
+      dial: () => listener.dial(),
+      authorization: () => token.authorization(),
+      toJSON: () => ({ loopback: true }),
+    });
   }
 
   /** Marks the server ready (readyz turns 200) once the caller finished bootstrapping. */
@@ -247,6 +294,7 @@ export class ApiServer {
     this.#stop.abort();
     this.#unsubscribeCatalog?.();
     this.caches.stop();
+    this.#loopback.close();
     const server = this.#server;
     if (!server) return;
     this.#server = null;
@@ -257,6 +305,8 @@ export class ApiServer {
   }
 
   async #authenticate(req: IncomingMessage): Promise<UserInfo | null> {
+    // An in-process connection: the loopback token is its one credential.
+    if (this.#loopback.owns(req.socket)) return this.#loopbackToken.authenticate(req.headers.authorization);
     // A TLS connection's client certificate does not change: check it once per connection.
     const socket = req.socket as TLSSocket;
     let cert = this.#certUsers.get(socket);
@@ -320,7 +370,7 @@ export class ApiServer {
         err instanceof ApiError ? err : ApiError.internal((err as Error)?.message ?? String(err), err);
       const body = JSON.stringify(api.toStatus());
       socket.end(
-        `HTTP/1.1 ${api.code} ${STATUS_CODES[api.code] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        `HTTP/1.1 ${api.code} ${http.STATUS_CODES[api.code] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
       );
     };
     try {

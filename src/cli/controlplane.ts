@@ -1,6 +1,7 @@
 /**
  * Starts the scheduler and the controller manager as API clients of a running API server (inside
- * `skiff server`, like k3s), each elected through its Lease so several servers can run them.
+ * `skiff server`, like k3s, over the API server's loopback connections; or standalone over HTTPS),
+ * each elected through its Lease so several servers can run them.
  */
 
 import { randomBytes } from 'node:crypto';
@@ -9,7 +10,8 @@ import { selectorFromSet } from '../api/labels.ts';
 import { InformerFactory } from '../client/factory.ts';
 import { LeaderElector } from '../client/leaderelection.ts';
 import { NAMESPACES, NODES, POD_DISRUPTION_BUDGETS, PODS, PRIORITY_CLASSES } from '../client/resources.ts';
-import { type ConnectionConfig, HttpRestClient } from '../client/rest.ts';
+import { type ClientConnection, HttpRestClient } from '../client/rest.ts';
+import { isLoopback } from '../client/transport.ts';
 import type { ControllerOptions } from '../controllers/controller.ts';
 import { CronJobController } from '../controllers/cronjob/index.ts';
 import { DaemonSetController } from '../controllers/daemonset/index.ts';
@@ -37,7 +39,13 @@ import { Scheduler } from '../scheduler/scheduler.ts';
 import type { Logger } from '../util/log.ts';
 
 export interface ControlPlaneOptions {
-  config: ConnectionConfig;
+  /** How the components reach the API server: its loopback connection in-process, or HTTPS. */
+  config: ClientConnection;
+  /**
+   * The cluster CA certificate (PEM) the root-ca publisher puts in every namespace's
+   * kube-root-ca.crt ConfigMap. Default: an HTTPS config's `ca`; without one, no publisher runs.
+   */
+  rootCa?: string;
   /** Where the local-path provisioner puts volumes on each node (k3s: DATA_DIR/storage). */
   localStorageRoot?: string;
   log: Logger;
@@ -67,6 +75,7 @@ async function runControllerManager(opts: ControlPlaneOptions, signal: AbortSign
   const client = new HttpRestClient(opts.config, { component: 'kube-controller-manager' });
   const discovery = new HttpDiscovery(opts.config, { userAgent: 'skiff-kube-controller-manager' });
   const log = opts.log.child({ component: 'controller-manager' });
+  const rootCa = opts.rootCa ?? (isLoopback(opts.config) ? undefined : opts.config.ca);
   const manager = new ControllerManager({
     client,
     logger: log,
@@ -81,7 +90,7 @@ async function runControllerManager(opts: ControlPlaneOptions, signal: AbortSign
       new StatefulSetController(),
       new NamespaceController({ discovery }),
       new ServiceAccountController(),
-      ...(opts.config.ca ? [new RootCaCertPublisher({ rootCa: opts.config.ca })] : []),
+      ...(rootCa ? [new RootCaCertPublisher({ rootCa })] : []),
       new GarbageCollector({ discovery }),
       new EndpointsController(),
       new EndpointSliceController(),
@@ -130,7 +139,7 @@ function spreadingProfile() {
 
 /** kube-scheduler: elected through the kube-scheduler Lease, scheduling only while it leads. */
 export async function runScheduler(
-  config: ConnectionConfig,
+  config: ClientConnection,
   log: Logger,
   signal: AbortSignal,
 ): Promise<void> {

@@ -3,7 +3,7 @@
  * and this machine's node (kubelet on containerd), like `k3s server`.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { newJoinToken } from '../api/jointoken.ts';
@@ -33,6 +33,7 @@ import { loadCredentials, saveCredentials } from '../kubelet/join.ts';
 import { type PreparedRuntime, prepareRuntime } from '../kubelet/kubelet.ts';
 import { SqliteStore } from '../storage/sqlite/store.ts';
 import { createLogger, type Logger } from '../util/log.ts';
+import { http } from '../util/node-http.ts';
 import { runControlPlane } from './controlplane.ts';
 import { DEFAULT_DATA_DIR } from './defaults.ts';
 import {
@@ -201,12 +202,17 @@ export async function runServer(args: string[]): Promise<number> {
     const server = `https://${host.includes(':') ? `[${host}]` : host}:${bound}`;
     const kubeconfig = join(dataDir, 'kubeconfig.yaml');
     const admin = { server, ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key };
-    await ensureLocalPathStorageClass(new HttpRestClient(admin, { component: 'skiff-server' }));
+    // The control-plane components in this process reach the API server over its loopback
+    // connections (in memory, no TLS; kube-apiserver's loopback client). The local node's kubelet
+    // and kube-proxy stay on HTTPS with the node's own certificate, like any node.
+    const loopback = api.loopbackClientConfig();
+    await ensureLocalPathStorageClass(new HttpRestClient(loopback, { component: 'skiff-server' }));
     writeKubeconfig(kubeconfig, admin);
     const localStorageRoot = join(dataDir, 'storage');
     void runControlPlane(
       {
-        config: admin,
+        config: loopback,
+        rootCa: pki.ca.cert,
         localStorageRoot,
         log,
         scheduler: !values['disable-scheduler'],
@@ -231,7 +237,7 @@ export async function runServer(args: string[]): Promise<number> {
     if (!values['disable-dns']) {
       const dnsIp = dnsServiceIp(serviceCidr);
       dns = new DnsServer({
-        client: new HttpRestClient(admin, { component: 'skiff-dns' }),
+        client: new HttpRestClient(loopback, { component: 'skiff-dns' }),
         clusterDomain: values['cluster-domain'],
         address: '0.0.0.0',
         port: dnsPort,
@@ -247,10 +253,12 @@ export async function runServer(args: string[]): Promise<number> {
       }
       if (dns && dnsMetricsPort > 0) {
         const handler = dns.metrics.handler();
-        dnsMetrics = createServer((req, res) => {
-          if (req.url === '/metrics') handler(req, res);
-          else res.writeHead(404).end();
-        }).listen(dnsMetricsPort, '0.0.0.0');
+        dnsMetrics = http
+          .createServer((req, res) => {
+            if (req.url === '/metrics') handler(req, res);
+            else res.writeHead(404).end();
+          })
+          .listen(dnsMetricsPort, '0.0.0.0');
         dnsMetrics.on('error', (err) => log.warn({ err }, 'cluster DNS metrics server failed'));
       }
       if (dns && values['cluster-dns'].length === 0) values['cluster-dns'] = [dnsIp];
@@ -264,7 +272,7 @@ export async function runServer(args: string[]): Promise<number> {
       }
       if (dns && values['disable-agent']) {
         if (values['node-ip']) {
-          await ensureDnsService(new HttpRestClient(admin, { component: 'skiff-server' }), serviceCidr, {
+          await ensureDnsService(new HttpRestClient(loopback, { component: 'skiff-server' }), serviceCidr, {
             endpointIP: values['node-ip'],
             dnsPort,
             metricsPort: dnsMetricsPort || DEFAULT_METRICS_PORT,
@@ -300,7 +308,7 @@ export async function runServer(args: string[]): Promise<number> {
             }).catch((err: unknown) => log.error({ err }, 'cannot write the kubernetes Service endpoints'));
           }
           if (dns && endpointIP) {
-            await ensureDnsService(new HttpRestClient(admin, { component: 'skiff-server' }), serviceCidr, {
+            await ensureDnsService(new HttpRestClient(loopback, { component: 'skiff-server' }), serviceCidr, {
               endpointIP,
               dnsPort,
               metricsPort: dnsMetricsPort || DEFAULT_METRICS_PORT,

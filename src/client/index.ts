@@ -17,14 +17,17 @@ export {
 export * from './resources.ts';
 export {
   CLIENT_VERSION,
+  type ClientConnection,
   type ConnectionConfig,
   errorFromResponse,
   fromKubeconfig,
   HttpRestClient,
   isApiError,
   isGone,
+  type LoopbackConnection,
   type RestClientOptions,
 } from './rest.ts';
+export { isLoopback, type Transport, transportFor } from './transport.ts';
 export type {
   DeleteOptions,
   EventHandler,

@@ -1,14 +1,15 @@
 /**
  * The REST client (client-go's rest.RESTClient + dynamic client): JSON over HTTPS with a keep-alive
- * agent, Kubernetes' URL layout, Status bodies turned into `ApiError`s, and watches streamed as
- * newline-delimited JSON events.
+ * agent (or over the API server's in-process loopback connections: transport.ts), Kubernetes' URL
+ * layout, Status bodies turned into `ApiError`s, and watches streamed as newline-delimited JSON
+ * events.
  */
 
 import type { IncomingMessage } from 'node:http';
-import { Agent, request as httpsRequest, type RequestOptions } from 'node:https';
 import { ApiError, type StatusDetails, type StatusReason } from '../api/errors.ts';
-import { type ClientConfig, loadKubeconfig } from '../apiserver/auth/kubeconfig.ts';
+import { loadKubeconfig } from '../apiserver/auth/kubeconfig.ts';
 import { type Clock, sleep, systemClock } from '../util/clock.ts';
+import { type ClientConnection, type ConnectionConfig, type Transport, transportFor } from './transport.ts';
 import type {
   DeleteOptions,
   KubeObject,
@@ -23,11 +24,10 @@ import type {
   WriteOptions,
 } from './types.ts';
 
+export type { ClientConnection, ConnectionConfig, LoopbackConnection } from './transport.ts';
+
 /** skiff's release, sent in the user agent. */
 export const CLIENT_VERSION = '0.1.0';
-
-/** Where and how to connect: a kubeconfig's {@link ClientConfig}, or just the parts that matter. */
-export type ConnectionConfig = Pick<ClientConfig, 'server'> & Partial<Omit<ClientConfig, 'server'>>;
 
 export interface RestClientOptions {
   /** Who is calling, for the user agent `skiff-<component>/<version>`. Default "client". */
@@ -81,38 +81,33 @@ interface Request {
   signal?: AbortSignal;
 }
 
+/**
+ * The REST client over HTTPS ({@link ConnectionConfig}: an https:// server and TLS credentials) or,
+ * for components inside the API server's process, over its loopback connections (a
+ * {@link LoopbackConnection}); both speak the same HTTP to the same handlers.
+ */
 export class HttpRestClient implements RestClient {
-  readonly server: URL;
+  /** Where requests go: the server's origin, or `loopback://apiserver`. */
+  readonly origin: string;
   readonly userAgent: string;
-  readonly #agent: Agent;
+  readonly #transport: Transport;
   readonly #headers: Record<string, string>;
   readonly #timeoutMs: number;
   readonly #limiter: TokenBucket | null;
 
-  constructor(config: ConnectionConfig, opts: RestClientOptions = {}) {
-    this.server = new URL(config.server);
-    if (this.server.protocol !== 'https:') {
-      throw new Error(`skiff's client speaks HTTPS only; server is ${config.server}`);
-    }
+  constructor(config: ClientConnection, opts: RestClientOptions = {}) {
+    this.#transport = transportFor(config);
+    this.origin = this.#transport.origin;
     this.userAgent =
       opts.userAgent ?? `skiff-${opts.component ?? 'client'}/${opts.version ?? CLIENT_VERSION}`;
-    this.#agent = new Agent({
-      keepAlive: true,
-      ca: config.ca,
-      cert: config.cert,
-      key: config.key,
-      rejectUnauthorized: !config.insecureSkipTlsVerify,
-      servername: config.tlsServerName,
-    });
-    this.#headers = { 'User-Agent': this.userAgent, Accept: 'application/json' };
-    if (config.token) this.#headers.Authorization = `Bearer ${config.token}`;
+    this.#headers = { 'User-Agent': this.userAgent, Accept: 'application/json', ...this.#transport.headers };
     this.#timeoutMs = opts.requestTimeoutMs ?? 60_000;
     this.#limiter = opts.qps ? new TokenBucket(opts.qps, opts.burst, opts.clock ?? systemClock) : null;
   }
 
   /** Closes idle connections and stops reusing sockets. Open watches end when their signals abort. */
   close(): void {
-    this.#agent.destroy();
+    this.#transport.close();
   }
 
   /** The URL path of a resource (collection when `name` is empty), e.g. /apis/apps/v1/namespaces/ns/deployments/x/scale. */
@@ -336,23 +331,14 @@ export class HttpRestClient implements RestClient {
       headers['Content-Type'] = req.contentType ?? 'application/json';
       headers['Content-Length'] = String(payload.length);
     }
-    const options: RequestOptions = {
-      agent: this.#agent,
-      protocol: this.server.protocol,
-      hostname: this.server.hostname.replace(/^\[|\]$/g, ''),
-      port: this.server.port || 443,
-      method: req.method,
-      path: `${this.server.pathname.replace(/\/+$/, '')}${req.path}${qs ? `?${qs}` : ''}`,
-      headers,
-      signal: req.signal,
-    };
+    const path = `${req.path}${qs ? `?${qs}` : ''}`;
     return new Promise<IncomingMessage>((resolve, reject) => {
-      const r = httpsRequest(options, resolve);
+      const r = this.#transport.request({ method: req.method, path, headers, signal: req.signal }, resolve);
       r.on('error', (err) =>
         reject(
           req.signal?.aborted
             ? err
-            : new Error(`${req.method} ${this.server.origin}${options.path}: ${err.message}`, { cause: err }),
+            : new Error(`${req.method} ${this.origin}${path}: ${err.message}`, { cause: err }),
         ),
       );
       if (timed && this.#timeoutMs > 0) {

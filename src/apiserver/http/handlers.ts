@@ -7,7 +7,7 @@ import { ApiError, FieldError } from '../../api/errors.ts';
 import type { Clock } from '../../util/clock.ts';
 import type { Logger } from '../../util/log.ts';
 import type { Catalog } from '../catalog.ts';
-import { clone, isPlainObject, type KubeObject, rfc3339 } from '../object.ts';
+import { isPlainObject, type KubeObject, rfc3339 } from '../object.ts';
 import { unknownBuiltinFields } from '../openapi/unknown.ts';
 import { type DeleteOptions, parseResourceVersion, type Registry } from '../registry/registry.ts';
 import { apiVersionOf, type ResourceDef, storagePrefix } from '../resource.ts';
@@ -37,7 +37,7 @@ import { getScale, scaleSubresourceUpdate } from './scale.ts';
 import { buildFilter } from './selectors.ts';
 import { serveWatch } from './watch.ts';
 
-/** Applies a PATCH body of the given content type to `original`. */
+/** Applies a PATCH body of the given content type to `original` and returns the result; `original` is left unchanged. */
 export type Patcher = (
   contentType: string,
   original: KubeObject,
@@ -449,7 +449,8 @@ export async function handleResource(
         name,
         (current) => {
           if (!current) throw ApiError.notFound({ group: def.group, resource: def.resource }, name);
-          const patched = deps.patch(contentType, clone(current), raw, def);
+          // `current` is this attempt's own copy and the patcher leaves its input alone: no clone.
+          const patched = deps.patch(contentType, current, raw, def);
           warnings.length = 0;
           checkFields(def, patched, validation, warnings);
           return patched;

@@ -22,14 +22,27 @@ function definitionOf(group: string, version: string, kind: string): string | un
   return byGvk.get(`${group}/${version}/${kind}`);
 }
 
-function resolve(schema: Schema | undefined, depth = 0): Schema | undefined {
+/** What each schema node resolves to: the bundled schemas never change, so it is worked out once. */
+const resolved = new WeakMap<Schema, Schema | undefined>();
+
+/** The schema `schema` stands for, with `$ref`s and one-element `allOf`s followed (memoised). */
+function resolve(schema: Schema | undefined): Schema | undefined {
+  if (!schema) return schema;
+  const hit = resolved.get(schema);
+  if (hit !== undefined || resolved.has(schema)) return hit;
+  const r = follow(schema, 0);
+  resolved.set(schema, r);
+  return r;
+}
+
+function follow(schema: Schema | undefined, depth: number): Schema | undefined {
   if (!schema || depth > 8) return schema;
   if (typeof schema.$ref === 'string') {
     const name = schema.$ref.startsWith(REF_PREFIX) ? schema.$ref.slice(REF_PREFIX.length) : schema.$ref;
-    return resolve(openApiData().schemas[name], depth + 1);
+    return follow(openApiData().schemas[name], depth + 1);
   }
   if (Array.isArray(schema.allOf) && schema.allOf.length === 1 && !schema.properties)
-    return resolve(schema.allOf[0], depth + 1);
+    return follow(schema.allOf[0], depth + 1);
   return schema;
 }
 

@@ -31,10 +31,13 @@ import {
 /** The most operations one JSON patch may hold (maxJSONPatchOperations). */
 export const MAX_JSON_PATCH_OPERATIONS = 10000;
 
-/** Applies a JSON-patch body to a copy of `original` and returns the new document. */
-export function applyJsonPatch(original: JsonObject, body: string): Json {
+/**
+ * Applies a JSON-patch body to a copy of `original` (or, with `inPlace`, to `original` itself: the
+ * caller's own detached copy) and returns the new document.
+ */
+export function applyJsonPatch(original: JsonObject, body: string, opts: { inPlace?: boolean } = {}): Json {
   const ops = decodeOperations(body);
-  let doc: Json = structuredClone(original);
+  let doc: Json = opts.inPlace ? original : structuredClone(original);
   for (const [i, op] of ops.entries()) {
     try {
       doc = applyOne(doc, op, i);

@@ -15,8 +15,11 @@ import { getOwn, isObject, type Json, type JsonObject, JsonSyntaxError, parseJso
 
 const BAD_PATCH = 'Invalid JSON Patch';
 
-/** Applies a merge-patch body to a copy of `original`. Returns the new document (an array if the patch was one). */
-export function applyMergePatch(original: JsonObject, body: string): Json {
+/**
+ * Applies a merge-patch body to a copy of `original` (or, with `inPlace`, to `original` itself: the
+ * caller's own detached copy). Returns the new document (an array if the patch was one).
+ */
+export function applyMergePatch(original: JsonObject, body: string, opts: { inPlace?: boolean } = {}): Json {
   let patch: Json;
   try {
     patch = parseJson(body);
@@ -26,7 +29,7 @@ export function applyMergePatch(original: JsonObject, body: string): Json {
   }
   if (Array.isArray(patch)) return pruneNulls(patch);
   if (!isObject(patch)) throw badPatch(BAD_PATCH);
-  const doc = structuredClone(original);
+  const doc = opts.inPlace ? original : structuredClone(original);
   mergeInto(doc, patch);
   return doc;
 }

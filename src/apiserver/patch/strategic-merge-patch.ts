@@ -60,10 +60,16 @@ const DELETE_PREFIX = '$deleteFromPrimitiveList';
 const ORDER_PREFIX = '$setElementOrder';
 
 /**
- * Applies a strategic-merge-patch body to a copy of `original`, using `schema` (the kind's tree from
- * smpSchemaFor) for list strategies and merge keys.
+ * Applies a strategic-merge-patch body to a copy of `original` (or, with `inPlace`, to `original`
+ * itself: the caller's own detached copy), using `schema` (the kind's tree from smpSchemaFor) for
+ * list strategies and merge keys.
  */
-export function applyStrategicMergePatch(original: JsonObject, body: string, schema: SchemaNode): JsonObject {
+export function applyStrategicMergePatch(
+  original: JsonObject,
+  body: string,
+  schema: SchemaNode,
+  opts: { inPlace?: boolean } = {},
+): JsonObject {
   let patch: Json;
   try {
     patch = parseJson(body);
@@ -71,7 +77,7 @@ export function applyStrategicMergePatch(original: JsonObject, body: string, sch
     if (err instanceof JsonSyntaxError) throw badPatch(err.message);
     throw err;
   }
-  const doc = structuredClone(original);
+  const doc = opts.inPlace ? original : structuredClone(original);
   if (patch === null) return doc;
   if (!isObject(patch)) {
     throw badPatch(`json: cannot unmarshal ${jsonKind(patch)} into Go value of type map[string]interface {}`);

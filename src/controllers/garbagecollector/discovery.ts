@@ -3,13 +3,14 @@
  * controller), as client-go's discovery client: GET /api, /api/v1, /apis and /apis/{group}/{version},
  * keeping each group's preferred version (ServerPreferredResources) and dropping subresources.
  *
- * The RestClient has no raw GET, so {@link HttpDiscovery} speaks HTTPS itself with the same
- * ConnectionConfig; {@link StaticDiscovery} is the fake for tests.
+ * The RestClient has no raw GET, so {@link HttpDiscovery} makes its own requests on the same kind
+ * of transport (HTTPS, or the API server's in-process loopback); {@link StaticDiscovery} is the fake
+ * for tests.
  */
 
-import { Agent, request } from 'node:https';
-import type { ConnectionConfig } from '../../client/rest.ts';
+import type { ClientConnection } from '../../client/rest.ts';
 import { errorFromResponse } from '../../client/rest.ts';
+import { type Transport, transportFor } from '../../client/transport.ts';
 import type { ResourceRef } from '../../client/types.ts';
 
 /** A served resource and the verbs it supports. */
@@ -41,30 +42,24 @@ interface ApiGroupList {
   groups?: { name: string; preferredVersion?: { version: string }; versions?: { version: string }[] }[];
 }
 
-/** Discovery over HTTPS with a client's connection settings. */
+/** Discovery over HTTP with a client's connection settings (HTTPS config or loopback connection). */
 export class HttpDiscovery implements Discovery {
-  readonly #server: URL;
-  readonly #agent: Agent;
+  readonly #transport: Transport;
   readonly #headers: Record<string, string>;
   readonly #timeoutMs: number;
 
-  constructor(config: ConnectionConfig, opts: { timeoutMs?: number; userAgent?: string } = {}) {
-    this.#server = new URL(config.server);
-    this.#agent = new Agent({
-      keepAlive: true,
-      ca: config.ca,
-      cert: config.cert,
-      key: config.key,
-      rejectUnauthorized: !config.insecureSkipTlsVerify,
-      servername: config.tlsServerName,
-    });
-    this.#headers = { Accept: 'application/json', 'User-Agent': opts.userAgent ?? 'skiff-discovery' };
-    if (config.token) this.#headers.Authorization = `Bearer ${config.token}`;
+  constructor(config: ClientConnection, opts: { timeoutMs?: number; userAgent?: string } = {}) {
+    this.#transport = transportFor(config);
+    this.#headers = {
+      Accept: 'application/json',
+      'User-Agent': opts.userAgent ?? 'skiff-discovery',
+      ...this.#transport.headers,
+    };
     this.#timeoutMs = opts.timeoutMs ?? 30_000;
   }
 
   close(): void {
-    this.#agent.destroy();
+    this.#transport.close();
   }
 
   async preferredResources(signal?: AbortSignal): Promise<DiscoveryResult> {
@@ -107,32 +102,21 @@ export class HttpDiscovery implements Discovery {
 
   #get(path: string, signal?: AbortSignal): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const req = request(
-        {
-          agent: this.#agent,
-          hostname: this.#server.hostname.replace(/^\[|\]$/g, ''),
-          port: this.#server.port || 443,
-          path: `${this.#server.pathname.replace(/\/+$/, '')}${path}`,
-          method: 'GET',
-          headers: this.#headers,
-          signal,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', reject);
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            const code = res.statusCode ?? 0;
-            if (code < 200 || code >= 300) return reject(errorFromResponse(code, text));
-            try {
-              resolve(JSON.parse(text));
-            } catch {
-              reject(new Error(`GET ${path}: the server sent a body that is not JSON`));
-            }
-          });
-        },
-      );
+      const req = this.#transport.request({ method: 'GET', path, headers: this.#headers, signal }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const code = res.statusCode ?? 0;
+          if (code < 200 || code >= 300) return reject(errorFromResponse(code, text));
+          try {
+            resolve(JSON.parse(text));
+          } catch {
+            reject(new Error(`GET ${path}: the server sent a body that is not JSON`));
+          }
+        });
+      });
       req.on('error', reject);
       req.setTimeout(this.#timeoutMs, () => req.destroy(new Error(`GET ${path}: no answer in time`)));
       req.end();
