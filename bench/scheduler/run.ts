@@ -441,6 +441,23 @@ interface SchedResult {
   timedOut: boolean;
 }
 
+/**
+ * The bench namespace and its `default` ServiceAccount: without the controller manager nothing else
+ * makes it, and the ServiceAccount admission plugin refuses pods whose service account is missing.
+ */
+async function createNamespace(client: Client): Promise<void> {
+  await client.must('POST', '/api/v1/namespaces', {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: NS },
+  });
+  await client.must('POST', `/api/v1/namespaces/${NS}/serviceaccounts`, {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: { name: 'default', namespace: NS },
+  });
+}
+
 async function schedulingCase(root: string, name: string, kind: PodKind, nodes: number, pods: number) {
   const dir = mkdtempSync(join(root, `${kind}-`));
   log(`${name}: starting a server (scheduler on, controllers off)`);
@@ -449,11 +466,7 @@ async function schedulingCase(root: string, name: string, kind: PodKind, nodes: 
   try {
     const nodeSetupMs = await createNodes(client, nodes);
     log(`${name}: ${nodes} nodes created in ${fmtS(nodeSetupMs)} s`);
-    await client.must('POST', '/api/v1/namespaces', {
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: NS },
-    });
+    await createNamespace(client);
     const bound = new Set<string>();
     let lastBind = 0;
     let done: () => void = () => {};
@@ -530,11 +543,7 @@ async function bindBaseline(root: string, nodes: number, pods: number): Promise<
   const client = new Client(kubeconfig);
   try {
     await createNodes(client, nodes);
-    await client.must('POST', '/api/v1/namespaces', {
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: NS },
-    });
+    await createNamespace(client);
     const c0 = proc.cpuMs();
     let t0 = performance.now();
     await pool(pods, CONCURRENCY, async (i) => {
