@@ -4,6 +4,7 @@
  * answers keep the case the client asked with.
  */
 import { isIP } from 'node:net';
+import { compressIpv6 } from '../util/ipv6.ts';
 
 /** `name` lower-cased and without a trailing dot. */
 export function canonical(name: string): string {
@@ -71,24 +72,7 @@ export function normalizeIp(ip: string): string {
   const groups = expandIpv6(ip)
     .split(':')
     .map((g) => g.replace(/^0+(?=.)/, ''));
-  // The longest run of two or more zero groups becomes '::' (RFC 5952).
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== '0') {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === '0') j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  if (best < 0) return groups.join(':');
-  return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLen).join(':')}`;
+  return compressIpv6(groups);
 }
 
 /**

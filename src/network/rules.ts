@@ -15,6 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Node } from 'kubernetes-types/core/v1.js';
+import { compressIpv6 } from '../util/ipv6.ts';
 
 /** The routing protocol number marking skiff's routes (`proto 250`; 0–4 and 8–192 are taken). */
 export const ROUTE_PROTO = 250;
@@ -114,27 +115,7 @@ export function canonicalCidr(cidr: string): string {
   }
   const groups: string[] = [];
   for (let s = 112n; s >= 0n; s -= 16n) groups.push(((c.net >> s) & 0xffffn).toString(16));
-  // Compress the longest run of zero groups (RFC 5952), as iproute2 prints.
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== '0') {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === '0') j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const text =
-    best < 0
-      ? groups.join(':')
-      : `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLen).join(':')}`;
-  return `${text}/${c.bits}`;
+  return `${compressIpv6(groups)}/${c.bits}`;
 }
 
 // ---------------------------------------------------------------------------------------------
