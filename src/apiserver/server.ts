@@ -67,6 +67,11 @@ export interface LoopbackClientConfig {
   dial(): Duplex;
   /** The Authorization header value that authenticates requests on those connections. */
   authorization(): string;
+  /**
+   * Serves a connection whose client end lives in a worker thread of this process (loopback/thread.ts);
+   * throws once the server has closed.
+   */
+  accept(serverEnd: Duplex): void;
 }
 
 /** Finds the user of a request from its bearer token (client certificates are checked before). */
@@ -280,6 +285,7 @@ export class ApiServer {
     return Object.freeze({
       dial: () => listener.dial(),
       authorization: () => token.authorization(),
+      accept: (serverEnd: Duplex) => listener.accept(serverEnd),
       toJSON: () => ({ loopback: true }),
     });
   }

@@ -4,14 +4,9 @@
  * each elected through its Lease so several servers can run them.
  */
 
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
-import { selectorFromSet } from '../api/labels.ts';
-import { InformerFactory } from '../client/factory.ts';
-import { LeaderElector } from '../client/leaderelection.ts';
-import { NAMESPACES, NODES, POD_DISRUPTION_BUDGETS, PODS, PRIORITY_CLASSES } from '../client/resources.ts';
+import type { LoopbackClientConfig } from '../apiserver/server.ts';
 import { type ClientConnection, HttpRestClient } from '../client/rest.ts';
-import { isLoopback } from '../client/transport.ts';
+import { isLoopback, type LoopbackConnection } from '../client/transport.ts';
 import type { ControllerOptions } from '../controllers/controller.ts';
 import { CronJobController } from '../controllers/cronjob/index.ts';
 import { DaemonSetController } from '../controllers/daemonset/index.ts';
@@ -34,9 +29,9 @@ import { RootCaCertPublisher } from '../controllers/rootca/index.ts';
 import { ServiceAccountController } from '../controllers/serviceaccount/index.ts';
 import { StatefulSetController } from '../controllers/statefulset/index.ts';
 import { ServiceLBController } from '../proxy/index.ts';
-import { defaultProfile } from '../scheduler/plugins/registry.ts';
-import { Scheduler } from '../scheduler/scheduler.ts';
 import type { Logger } from '../util/log.ts';
+import { runScheduler } from './run-scheduler.ts';
+import { runSchedulerThread } from './scheduler-thread.ts';
 
 export interface ControlPlaneOptions {
   /** How the components reach the API server: its loopback connection in-process, or HTTPS. */
@@ -54,6 +49,11 @@ export interface ControlPlaneOptions {
   controllers?: boolean;
 }
 
+/** Whether the API server behind `c` also serves connections from worker threads. */
+function isThreadServing(c: LoopbackConnection): c is LoopbackClientConfig {
+  return typeof (c as Partial<LoopbackClientConfig>).accept === 'function';
+}
+
 /** Starts what is enabled; everything stops when `signal` aborts. Resolves once all has stopped. */
 export async function runControlPlane(opts: ControlPlaneOptions, signal: AbortSignal): Promise<void> {
   const running: Promise<void>[] = [];
@@ -66,8 +66,16 @@ export async function runControlPlane(opts: ControlPlaneOptions, signal: AbortSi
       new ServiceLBController({ client, logger: opts.log.child({ component: 'service-lb' }) }).run(signal),
     );
   }
-  if (opts.scheduler !== false)
-    running.push(runScheduler(opts.config, opts.log.child({ component: 'scheduler' }), signal));
+  if (opts.scheduler !== false) {
+    // In `skiff server` the scheduler gets its own thread (the API server keeps the main one).
+    // SKIFF_SCHEDULER_INLINE=1 keeps it on the main thread (for A/B benchmarks).
+    const config = opts.config;
+    running.push(
+      isLoopback(config) && isThreadServing(config) && process.env.SKIFF_SCHEDULER_INLINE !== '1'
+        ? runSchedulerThread(config, opts.log, signal)
+        : runScheduler(config, opts.log.child({ component: 'scheduler' }), signal),
+    );
+  }
   await Promise.all(running);
 }
 
@@ -108,73 +116,5 @@ async function runControllerManager(opts: ControlPlaneOptions, signal: AbortSign
     await manager.run(signal);
   } finally {
     discovery.close();
-  }
-}
-
-/**
- * The default profile with kube-scheduler's system default spreading: pods of one controller are
- * spread over nodes (maxSkew 3) and zones (maxSkew 5), softly. Upstream takes the selector from the
- * pod's Services and controllers; here it is the pod's labels when a controller owns it (for a
- * ReplicaSet's pods that is its selector: the labels include the pod-template-hash).
- */
-function spreadingProfile() {
-  const profile = defaultProfile();
-  for (const p of profile.plugins) {
-    if (p.name !== 'PodTopologySpread') continue;
-    p.args = {
-      defaultConstraints: [
-        { maxSkew: 3, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway' },
-        { maxSkew: 5, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway' },
-      ],
-      defaultSelector: (pod: {
-        metadata: { labels?: Record<string, string>; ownerReferences?: { controller?: boolean }[] };
-      }) =>
-        pod.metadata.ownerReferences?.some((r) => r.controller) && pod.metadata.labels
-          ? selectorFromSet(pod.metadata.labels)
-          : undefined,
-    };
-  }
-  return profile;
-}
-
-/** kube-scheduler: elected through the kube-scheduler Lease, scheduling only while it leads. */
-export async function runScheduler(
-  config: ClientConnection,
-  log: Logger,
-  signal: AbortSignal,
-): Promise<void> {
-  const client = new HttpRestClient(config, { component: 'kube-scheduler' });
-  const identity = `${hostname()}_${randomBytes(6).toString('hex')}`;
-  while (!signal.aborted) {
-    const elector = new LeaderElector({
-      client,
-      namespace: 'kube-system',
-      name: 'kube-scheduler',
-      identity,
-      logger: log,
-      callbacks: {
-        onStartedLeading: (leading) => {
-          log.info({ identity }, 'scheduler is leading');
-          const informers = new InformerFactory(client, { logger: log });
-          const scheduler = new Scheduler({
-            client,
-            informers: {
-              pods: informers.informer(PODS),
-              nodes: informers.informer(NODES),
-              namespaces: informers.informer(NAMESPACES),
-              pdbs: informers.informer(POD_DISRUPTION_BUDGETS),
-              priorityClasses: informers.informer(PRIORITY_CLASSES),
-            } as never,
-            logger: log,
-            instance: identity,
-            profiles: [spreadingProfile()],
-          });
-          informers.start(leading);
-          void scheduler.run(leading);
-        },
-        onStoppedLeading: () => log.info({ identity }, 'scheduler stopped leading'),
-      },
-    });
-    await elector.run(signal);
   }
 }

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { loadKubeconfig } from '../apiserver/auth/kubeconfig.ts';
 import { createLogger } from '../util/log.ts';
-import { runScheduler } from './controlplane.ts';
+import { runScheduler } from './run-scheduler.ts';
 
 export const schedulerHelp = `Usage: skiff scheduler --kubeconfig FILE
 

@@ -30,7 +30,7 @@ export class LoopbackListener {
   /** Server ends of every connection this listener made: what {@link owns} answers from. */
   readonly #ours = new WeakSet<object>();
   /** Server ends still open, to tear down on close(). */
-  readonly #open = new Set<MemorySocket>();
+  readonly #open = new Set<Duplex>();
   #serving = false;
 
   constructor(opts: LoopbackListenerOptions) {
@@ -51,11 +51,24 @@ export class LoopbackListener {
   dial(): Duplex {
     if (!this.#serving) throw new LoopbackClosedError();
     const [client, server] = MemorySocket.pair();
+    this.#serve(server);
+    return client;
+  }
+
+  /**
+   * Serves a connection whose client end lives in another thread of this process (the server end of
+   * a PortSocket pair, see thread.ts). Throws {@link LoopbackClosedError} unless open.
+   */
+  accept(serverEnd: Duplex): void {
+    if (!this.#serving) throw new LoopbackClosedError();
+    this.#serve(serverEnd);
+  }
+
+  #serve(server: Duplex): void {
     this.#ours.add(server);
     this.#open.add(server);
     server.once('close', () => this.#open.delete(server));
     this.#server.emit('connection', server);
-    return client;
   }
 
   /** Whether `socket` (a request's `req.socket`) is the server end of one of this listener's connections. */

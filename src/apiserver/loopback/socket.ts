@@ -12,25 +12,14 @@
  *   off and removes `cb`), as on a net.Socket; `setNoDelay`, `setKeepAlive`, `ref` and `unref` do
  *   nothing (there is no kernel socket to tune, and an in-memory stream never holds the event loop).
  */
-import { Duplex } from 'node:stream';
+import { epipe, MemorySocketError, SocketBase } from './socket-base.ts';
 
-/** An error with the `code` a net.Socket would give (EPIPE, ECONNRESET). */
-export class MemorySocketError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = 'MemorySocketError';
-    this.code = code;
-  }
-}
+export { MemorySocketError };
 
-export class MemorySocket extends Duplex {
+export class MemorySocket extends SocketBase {
   #peer: MemorySocket | null = null;
   /** The callback of a write the peer has no room for yet; called when the peer reads. */
   #blocked: ((err?: Error | null) => void) | null = null;
-  #timeoutMs = 0;
-  #timer: NodeJS.Timeout | null = null;
-  #timerMs = 0;
 
   /** Two connected ends: [client, server]. The client end closes itself when the server ends (like net.connect); the server end allows half-open connections (like an http.Server's sockets). */
   static pair(): [MemorySocket, MemorySocket] {
@@ -45,13 +34,8 @@ export class MemorySocket extends Duplex {
     super({ allowHalfOpen: opts.allowHalfOpen });
   }
 
-  /** The idle timeout in ms (0: none), as net.Socket's `timeout`. */
-  get timeout(): number {
-    return this.#timeoutMs;
-  }
-
   override _read(): void {
-    this.#touch();
+    this.touch();
     const peer = this.#peer;
     if (peer) peer.#release();
   }
@@ -77,12 +61,12 @@ export class MemorySocket extends Duplex {
   }
 
   override _destroy(err: Error | null, callback: (err: Error | null) => void): void {
-    this.#clearTimer();
+    this.clearTimer();
     const peer = this.#peer;
     this.#peer = null;
     const blocked = this.#blocked;
     this.#blocked = null;
-    blocked?.(new MemorySocketError('EPIPE', 'write EPIPE: the connection was closed'));
+    blocked?.(epipe());
     if (peer) {
       peer.#peer = null;
       // An abrupt close resets the peer's side; after a clean end (_final) the peer drains first.
@@ -90,48 +74,9 @@ export class MemorySocket extends Duplex {
       // The peer's pending write can never be read now.
       const theirs = peer.#blocked;
       peer.#blocked = null;
-      theirs?.(new MemorySocketError('EPIPE', 'write EPIPE: the connection was closed'));
+      theirs?.(epipe());
     }
     callback(err);
-  }
-
-  /** An idle timeout, with net.Socket's contract. */
-  setTimeout(ms: number, callback?: () => void): this {
-    if (!Number.isFinite(ms) || ms < 0)
-      throw new RangeError(`timeout must be a non-negative number, got ${ms}`);
-    this.#timeoutMs = ms;
-    if (ms === 0) {
-      this.#clearTimer();
-      if (callback) this.removeListener('timeout', callback);
-      return this;
-    }
-    if (callback) this.once('timeout', callback);
-    if (this.#timer && this.#timerMs === ms) {
-      this.#timer.refresh();
-    } else if (!this.destroyed) {
-      this.#clearTimer();
-      // Kept after it fires: activity re-arms it (refresh), as net.Socket's idle timer.
-      this.#timer = setTimeout(() => this.emit('timeout'), ms);
-      this.#timer.unref();
-      this.#timerMs = ms;
-    }
-    return this;
-  }
-
-  setNoDelay(_noDelay?: boolean): this {
-    return this;
-  }
-
-  setKeepAlive(_enable?: boolean, _initialDelay?: number): this {
-    return this;
-  }
-
-  ref(): this {
-    return this;
-  }
-
-  unref(): this {
-    return this;
   }
 
   /**
@@ -141,14 +86,14 @@ export class MemorySocket extends Duplex {
    * them in one unbroken chain of callbacks.
    */
   #deliver(chunk: Buffer, callback: (err?: Error | null) => void): void {
-    this.#touch();
+    this.touch();
     setImmediate(() => {
       const peer = this.#peer;
       if (!peer || peer.destroyed) {
-        callback(new MemorySocketError('EPIPE', 'write EPIPE: the connection was closed'));
+        callback(epipe());
         return;
       }
-      peer.#touch();
+      peer.touch();
       if (peer.push(chunk)) callback();
       else this.#blocked = callback;
     });
@@ -160,14 +105,5 @@ export class MemorySocket extends Duplex {
     if (!cb) return;
     this.#blocked = null;
     cb();
-  }
-
-  #touch(): void {
-    this.#timer?.refresh();
-  }
-
-  #clearTimer(): void {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
   }
 }
