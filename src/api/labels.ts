@@ -56,8 +56,17 @@ function has(labels: Labels, key: string): boolean {
 
 /** Whether one requirement matches (Requirement.Matches). */
 export function requirementMatches(r: Requirement, labels: Labels): boolean {
-  const present = has(labels, r.key);
-  const value = present ? (labels as Record<string, string>)[r.key] : undefined;
+  // One property read when the label is there: a string value is an own label (plain objects
+  // inherit no string-valued properties); anything else is settled by Object.hasOwn.
+  let value: string | undefined;
+  let present = false;
+  if (labels != null) {
+    const v = (labels as Record<string, string>)[r.key];
+    if (typeof v === 'string' || has(labels, r.key)) {
+      present = true;
+      value = v;
+    }
+  }
   switch (r.operator) {
     case '=':
     case '==':
@@ -129,7 +138,10 @@ export class Selector {
   }
 
   matches(labels: Labels): boolean {
-    return !this.#nothing && this.requirements.every((r) => requirementMatches(r, labels));
+    if (this.#nothing) return false;
+    const reqs = this.requirements;
+    for (let i = 0; i < reqs.length; i++) if (!requirementMatches(reqs[i]!, labels)) return false;
+    return true;
   }
 
   /** True when it matches everything. */

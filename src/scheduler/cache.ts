@@ -13,8 +13,8 @@
  */
 import type { Clock } from '../util/clock.ts';
 import type { Logger } from '../util/log.ts';
-import { type ImageStateSummary, NodeInfo } from './framework/nodeinfo.ts';
-import type { Snapshot } from './framework/snapshot.ts';
+import { type ImageStateSummary, NO_IMAGE_STATES, NodeInfo } from './framework/nodeinfo.ts';
+import { Snapshot } from './framework/snapshot.ts';
 import { NodeTree } from './node_tree.ts';
 import { type Node, nodeName, type Pod, podKey } from './types.ts';
 import { jsonEqual } from './util.ts';
@@ -167,7 +167,7 @@ export class SchedulerCache {
         states.set(n, st.summary);
       }
     }
-    info.imageStates = states;
+    info.imageStates = states.size > 0 ? states : NO_IMAGE_STATES;
   }
 
   #removeImages(name: string, info: NodeInfo): void {
@@ -178,7 +178,7 @@ export class SchedulerCache {
       st.summary.numNodes = st.nodes.size;
       if (st.nodes.size === 0) this.#images.delete(n);
     }
-    info.imageStates = new Map();
+    info.imageStates = NO_IMAGE_STATES;
   }
 
   // ---- pods ----
@@ -286,7 +286,7 @@ export class SchedulerCache {
   /** Brings `s` up to date, copying only NodeInfos changed since its generation. */
   updateSnapshot(s: Snapshot): void {
     let updateAllLists = false;
-    let updateAffinity = false;
+    const changes: [NodeInfo, number][] = [];
     for (let it = this.#head; it && it.info.generation > s.generation; it = it.next) {
       const ni = it.info;
       if (!ni.node) continue;
@@ -297,15 +297,10 @@ export class SchedulerCache {
         s.nodeInfoMap.set(name, existing);
         updateAllLists = true;
       }
-      const hadAffinity = existing.podsWithAffinity.length > 0;
-      const hadAnti = existing.podsWithRequiredAntiAffinity.length > 0;
+      const before = Snapshot.memberships(existing);
+      if (existing.labels !== ni.labels) s.labelsGeneration++;
       existing.copyFrom(ni);
-      if (
-        hadAffinity !== ni.podsWithAffinity.length > 0 ||
-        hadAnti !== ni.podsWithRequiredAntiAffinity.length > 0
-      ) {
-        updateAffinity = true;
-      }
+      if (Snapshot.memberships(existing) !== before) changes.push([existing, before]);
     }
     if (this.#head) s.generation = Math.max(s.generation, this.#head.info.generation);
     if (s.nodeInfoMap.size > this.#tree.numNodes) {
@@ -321,9 +316,10 @@ export class SchedulerCache {
         if (ni) s.nodeInfoList.push(ni);
       }
       s.treeGeneration = this.#tree.generation;
+      s.labelsGeneration++;
       s.rebuildAffinityLists();
-    } else if (updateAffinity) {
-      s.rebuildAffinityLists();
+    } else if (changes.length > 0) {
+      s.updateMemberships(changes);
     }
   }
 

@@ -65,6 +65,29 @@ export function selectHost(scores: readonly NodeTotalScore[], random: () => numb
   return best.nodeInfo.name;
 }
 
+/** selectHost over `nodes` with index-aligned `totals` (no NodeTotalScore objects); same draws. */
+function selectHostOf(nodes: readonly NodeInfo[], totals: ArrayLike<number>, random: () => number): string {
+  if (nodes.length === 0) throw new Error('empty priorityList');
+  let best = 0;
+  let bestTotal = totals[0]!;
+  let count = 1;
+  for (let i = 1; i < nodes.length; i++) {
+    const t = totals[i]!;
+    if (t > bestTotal) {
+      best = i;
+      bestTotal = t;
+      count = 1;
+    } else if (t === bestTotal) {
+      count++;
+      if (Math.floor(random() * count) === 0) {
+        best = i;
+        bestTotal = t;
+      }
+    }
+  }
+  return nodes[best]!.name;
+}
+
 export class Algorithm {
   /** Where the next filter pass starts in the node list. */
   nextStartNodeIndex = 0;
@@ -91,9 +114,8 @@ export class Algorithm {
     if (feasible.length === 1) {
       return { suggestedHost: feasible[0]!.name, evaluatedNodes, feasibleNodes: 1 };
     }
-    const scores = this.prioritizeNodes(fw, state, pod, feasible);
     return {
-      suggestedHost: selectHost(scores, this.#random),
+      suggestedHost: this.#prioritizeAndSelect(fw, state, pod, feasible),
       evaluatedNodes,
       feasibleNodes: feasible.length,
     };
@@ -168,6 +190,16 @@ export class Algorithm {
       if (s.plugin) diagnosis.unschedulablePlugins.add(s.plugin);
     }
     return feasible;
+  }
+
+  /** selectHost(prioritizeNodes(...)) without a NodeTotalScore per node. */
+  #prioritizeAndSelect(fw: Framework, state: CycleState, pod: Pod, nodes: readonly NodeInfo[]): string {
+    if (!fw.hasScorePlugins()) return selectHost(this.prioritizeNodes(fw, state, pod, nodes), this.#random);
+    const pre = fw.runPreScorePlugins(state, pod, nodes);
+    if (!isSuccess(pre)) throw pre!.asError();
+    const totals = fw.scoreTotals(state, pod, nodes);
+    if (totals instanceof Status) throw totals.asError();
+    return selectHostOf(nodes, totals, this.#random);
   }
 
   /** Weighted total scores of the feasible nodes (all 1 without Score plugins). */

@@ -4,8 +4,8 @@
  * images the node holds. The cache owns one per node and bumps `generation` on every change; the
  * snapshot holds copies.
  */
-import { type Node, nodeName, type Pod, podKey } from '../types.ts';
-import { type PodInfo, podInfoOf } from './podinfo.ts';
+import { type Node, nodeName, type Pod, podKey, type Taint } from '../types.ts';
+import { type PodInfo, podHostPorts, podInfoOf } from './podinfo.ts';
 import {
   addAmounts,
   addResource,
@@ -30,6 +30,19 @@ export interface ImageStateSummary {
 }
 
 export const DEFAULT_BIND_ALL_HOST_IP = '0.0.0.0';
+
+const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
+const NO_TAINTS: readonly Taint[] = Object.freeze([]);
+
+/** A Map that cannot be written: the shared image states of nodes that hold no image. */
+class NoImageStates extends Map<string, ImageStateSummary> {
+  override set(): this {
+    throw new Error('NO_IMAGE_STATES is read-only');
+  }
+}
+
+/** The image states of a node without images (shared; compare by identity to skip the lookup). */
+export const NO_IMAGE_STATES: ReadonlyMap<string, ImageStateSummary> = new NoImageStates();
 
 /** Host ports in use: hostIP → set of `protocol/port` (framework.HostPortInfo). */
 export class HostPortInfo {
@@ -82,20 +95,7 @@ export class HostPortInfo {
   }
 }
 
-/** The host ports a pod asks for: containers and init containers with hostPort > 0. */
-export function podHostPorts(pod: Pod): { hostIP?: string; protocol?: string; hostPort: number }[] {
-  const out: { hostIP?: string; protocol?: string; hostPort: number }[] = [];
-  const spec = pod.spec ?? {};
-  for (const list of [spec.containers, spec.initContainers]) {
-    for (const c of list ?? []) {
-      for (const p of c.ports ?? []) {
-        if (p.hostPort && p.hostPort > 0)
-          out.push({ hostIP: p.hostIP, protocol: p.protocol, hostPort: p.hostPort });
-      }
-    }
-  }
-  return out;
-}
+export { podHostPorts };
 
 export class NodeInfo {
   node: Node | null = null;
@@ -104,33 +104,85 @@ export class NodeInfo {
   podsWithAffinity: PodInfo[] = [];
   podsWithRequiredAntiAffinity: PodInfo[] = [];
   usedPorts = new HostPortInfo();
-  /** The sum of the pods' requests. */
+  /** The sum of the pods' requests. Read-only outside NodeInfo (see the copies below). */
   requested: Resource = emptyResource();
-  /** The sum with the non-zero defaults for pods that request no cpu/memory (for scoring). */
+  /** The sum with the non-zero defaults for pods that request no cpu/memory (for scoring). Read-only. */
   nonZeroRequested: Resource = emptyResource();
+  /** Read-only outside NodeInfo. */
   allocatable: Resource = emptyResource();
-  /** Images on the node by every name they are known by. */
-  imageStates = new Map<string, ImageStateSummary>();
+  /**
+   * Images on the node by every name they are known by; NO_IMAGE_STATES (shared) when none. Replace
+   * the map rather than modify it.
+   */
+  imageStates: ReadonlyMap<string, ImageStateSummary> = NO_IMAGE_STATES;
   generation = nextGeneration();
+  /** The node's name ('' without a node). */
+  name = '';
+
+  // Copies of what Filter and Score plugins read for every node, kept on the NodeInfo itself so a
+  // pass over hundreds of nodes reads one object per node rather than a chain of them.
+
+  /** node.metadata.labels ({} without labels or node). */
+  labels: Readonly<Record<string, string>> = NO_LABELS;
+  /** node.spec.unschedulable. */
+  unschedulable = false;
+  /** node.spec.taints ([] without). */
+  taints: readonly Taint[] = NO_TAINTS;
+  /** pods.length. */
+  numPods = 0;
+  /** allocatable.milliCPU, .memory, .ephemeralStorage, .allowedPodNumber. */
+  allocatableMilliCPU = 0;
+  allocatableMemory = 0;
+  allocatableEphemeralStorage = 0;
+  allowedPodNumber = 0;
+  /** requested.milliCPU, .memory, .ephemeralStorage. */
+  requestedMilliCPU = 0;
+  requestedMemory = 0;
+  requestedEphemeralStorage = 0;
+  /** nonZeroRequested.milliCPU, .memory. */
+  nonZeroRequestedMilliCPU = 0;
+  nonZeroRequestedMemory = 0;
 
   constructor(...pods: Pod[]) {
     for (const p of pods) this.addPod(p);
   }
 
-  /** The node's name ('' without a node). */
-  name = '';
-
   setNode(node: Node): void {
     this.node = node;
     this.name = nodeName(node);
     this.allocatable = addAmounts(emptyResource(), toAmounts(node.status?.allocatable));
+    this.#nodeChanged();
     this.generation = nextGeneration();
   }
 
   removeNode(): void {
     this.node = null;
     this.name = '';
+    this.#nodeChanged();
     this.generation = nextGeneration();
+  }
+
+  #nodeChanged(): void {
+    const node = this.node;
+    this.labels = node?.metadata.labels ?? NO_LABELS;
+    this.unschedulable = !!node?.spec?.unschedulable;
+    this.taints = node?.spec?.taints ?? NO_TAINTS;
+    const a = this.allocatable;
+    this.allocatableMilliCPU = a.milliCPU;
+    this.allocatableMemory = a.memory;
+    this.allocatableEphemeralStorage = a.ephemeralStorage;
+    this.allowedPodNumber = a.allowedPodNumber;
+  }
+
+  #requestsChanged(): void {
+    this.numPods = this.pods.length;
+    const r = this.requested;
+    this.requestedMilliCPU = r.milliCPU;
+    this.requestedMemory = r.memory;
+    this.requestedEphemeralStorage = r.ephemeralStorage;
+    const nz = this.nonZeroRequested;
+    this.nonZeroRequestedMilliCPU = nz.milliCPU;
+    this.nonZeroRequestedMemory = nz.memory;
   }
 
   addPod(pod: Pod): void {
@@ -164,10 +216,11 @@ export class NodeInfo {
   #account(pi: PodInfo, sign: 1 | -1): void {
     addResource(this.requested, pi.requests, sign);
     addResource(this.nonZeroRequested, pi.nonZeroRequests, sign);
-    for (const p of podHostPorts(pi.pod)) {
+    for (const p of pi.hostPorts) {
       if (sign > 0) this.usedPorts.add(p.hostIP, p.protocol, p.hostPort);
       else this.usedPorts.remove(p.hostIP, p.protocol, p.hostPort);
     }
+    this.#requestsChanged();
     this.generation = nextGeneration();
   }
 
@@ -191,6 +244,19 @@ export class NodeInfo {
     this.allocatable = cloneResource(other.allocatable);
     this.imageStates = other.imageStates;
     this.generation = other.generation;
+    this.labels = other.labels;
+    this.unschedulable = other.unschedulable;
+    this.taints = other.taints;
+    this.numPods = other.numPods;
+    this.allocatableMilliCPU = other.allocatableMilliCPU;
+    this.allocatableMemory = other.allocatableMemory;
+    this.allocatableEphemeralStorage = other.allocatableEphemeralStorage;
+    this.allowedPodNumber = other.allowedPodNumber;
+    this.requestedMilliCPU = other.requestedMilliCPU;
+    this.requestedMemory = other.requestedMemory;
+    this.requestedEphemeralStorage = other.requestedEphemeralStorage;
+    this.nonZeroRequestedMilliCPU = other.nonZeroRequestedMilliCPU;
+    this.nonZeroRequestedMemory = other.nonZeroRequestedMemory;
   }
 }
 

@@ -43,12 +43,35 @@ export function isScalarResourceName(name: string): boolean {
   return name.startsWith('hugepages-') || name.includes('/');
 }
 
+/**
+ * Parsed quantity strings ("100m", "128Mi"): pods and nodes repeat a handful of them, and each pod
+ * is parsed several times (queued, assumed, confirmed). Bounded: cleared when it grows large.
+ */
+const milliMemo = new Map<string, number>();
+const valueMemo = new Map<string, number>();
+const QUANTITY_MEMO_MAX = 4096;
+
 /** A quantity as the scheduler counts it: millicores for cpu, Value() otherwise; 0 when unparsable. */
 export function quantityValue(name: string, q: string | number | undefined): number {
   if (q === undefined) return 0;
+  const milli = name === CPU;
+  if (typeof q === 'string') {
+    const memo = milli ? milliMemo : valueMemo;
+    let v = memo.get(q);
+    if (v === undefined) {
+      v = parseValue(q, milli);
+      if (memo.size >= QUANTITY_MEMO_MAX) memo.clear();
+      memo.set(q, v);
+    }
+    return v;
+  }
+  return parseValue(q, milli);
+}
+
+function parseValue(q: string | number, milli: boolean): number {
   try {
     const parsed = parseQuantity(q);
-    return Number(name === CPU ? parsed.milliValue() : parsed.value());
+    return Number(milli ? parsed.milliValue() : parsed.value());
   } catch {
     return 0;
   }

@@ -97,6 +97,15 @@ export class Framework implements Handle {
   readonly #random: () => number;
   readonly #recordEvent: Handle['recordEvent'];
   #snapshot: NodeInfoLister = new Snapshot();
+  /** The Filter plugins not skipped by the cycle state last seen (see #activeFilters). */
+  #filterState: CycleState | undefined;
+  #filterSkip: ReadonlySet<string> | undefined;
+  #filterSkipSize = 0;
+  #activeFilter: FilterPlugin[] = [];
+  /** Score totals, reused from cycle to cycle (scoreTotals). */
+  #totals = new Float64Array(0);
+  /** NodeScores, reused from cycle to cycle (scoreTotals). */
+  #nodeScores: NodeScore[] = [];
 
   readonly preFilter: PreFilterPlugin[] = [];
   readonly filter: FilterPlugin[] = [];
@@ -273,11 +282,28 @@ export class Framework implements Handle {
     return undefined;
   }
 
+  /**
+   * The Filter plugins that run in this state's cycle: those whose PreFilter did not Skip. Filter runs
+   * for many nodes with one state, so the list is kept for the state last seen (PreFilter only adds to
+   * skipFilterPlugins, before any Filter runs; a cloned state has its own set).
+   */
+  #activeFilters(state: CycleState): readonly FilterPlugin[] {
+    const skip = state.skipFilterPlugins;
+    if (skip.size === 0) return this.filter;
+    if (state !== this.#filterState || skip !== this.#filterSkip || skip.size !== this.#filterSkipSize) {
+      this.#activeFilter = this.filter.filter((pl) => !skip.has(pl.name));
+      this.#filterState = state;
+      this.#filterSkip = skip;
+      this.#filterSkipSize = skip.size;
+    }
+    return this.#activeFilter;
+  }
+
   /** Runs every Filter on one node; the first rejection wins (plugin recorded on the status). */
   runFilterPlugins(state: CycleState, pod: Pod, nodeInfo: NodeInfo): MaybeStatus {
-    const skip = state.skipFilterPlugins;
-    for (const pl of this.filter) {
-      if (skip.size > 0 && skip.has(pl.name)) continue;
+    const filters = this.#activeFilters(state);
+    for (let i = 0; i < filters.length; i++) {
+      const pl = filters[i]!;
       let s: MaybeStatus;
       try {
         s = pl.filter(state, pod, nodeInfo);
@@ -379,15 +405,30 @@ export class Framework implements Handle {
 
   /** Scores every node with every active Score plugin; returns weighted totals, or an Error status. */
   runScorePlugins(state: CycleState, pod: Pod, nodes: readonly NodeInfo[]): NodeTotalScore[] | Status {
-    const totals = new Float64Array(nodes.length);
+    const totals = this.scoreTotals(state, pod, nodes);
+    if (totals instanceof Status) return totals;
+    const out: NodeTotalScore[] = new Array(nodes.length);
+    for (let i = 0; i < nodes.length; i++) out[i] = { nodeInfo: nodes[i]!, total: totals[i]! };
+    return out;
+  }
+
+  /**
+   * runScorePlugins' weighted totals, index-aligned with `nodes`, or an Error status. The array is
+   * the framework's own and is overwritten by the next call: read it before scoring again.
+   */
+  scoreTotals(state: CycleState, pod: Pod, nodes: readonly NodeInfo[]): Float64Array | Status {
+    const n = nodes.length;
+    if (this.#totals.length < n) this.#totals = new Float64Array(Math.max(n, this.#totals.length * 2));
+    const totals = this.#totals.subarray(0, n);
+    totals.fill(0);
+    // One NodeScore per node, reused by every plugin in turn (Score overwrites every score) and by
+    // later cycles.
+    let scores: NodeScore[] | undefined;
     for (const { plugin, weight } of this.score) {
       if (state.skipScorePlugins.has(plugin.name)) continue;
-      const scores: NodeScore[] = new Array(nodes.length);
+      if (!scores) scores = this.#scoresFor(nodes);
       try {
-        for (let i = 0; i < nodes.length; i++) {
-          const ni = nodes[i]!;
-          scores[i] = { name: ni.name, score: plugin.score(state, pod, ni) };
-        }
+        for (let i = 0; i < n; i++) scores[i]!.score = plugin.score(state, pod, nodes[i]!);
       } catch (err) {
         return Status.error(`running Score plugin "${plugin.name}": ${errorOf(err).message()}`);
       }
@@ -395,7 +436,7 @@ export class Framework implements Handle {
         const s = plugin.normalizeScore(state, pod, scores);
         if (!isSuccess(s)) return Status.error(`running Normalize on Score plugins: ${s!.message()}`);
       }
-      for (let i = 0; i < scores.length; i++) {
+      for (let i = 0; i < n; i++) {
         const sc = scores[i]!.score;
         if (sc > MAX_NODE_SCORE || sc < MIN_NODE_SCORE || Number.isNaN(sc)) {
           return Status.error(
@@ -405,9 +446,21 @@ export class Framework implements Handle {
         totals[i]! += sc * weight;
       }
     }
-    const out: NodeTotalScore[] = new Array(nodes.length);
-    for (let i = 0; i < nodes.length; i++) out[i] = { nodeInfo: nodes[i]!, total: totals[i]! };
-    return out;
+    return totals;
+  }
+
+  /** An array of NodeScores named after `nodes`, from the reused pool. */
+  #scoresFor(nodes: readonly NodeInfo[]): NodeScore[] {
+    const pool = this.#nodeScores;
+    const n = nodes.length;
+    for (let i = pool.length; i < n; i++) pool.push({ name: '', score: 0 });
+    const scores = pool.length === n ? pool : pool.slice(0, n);
+    for (let i = 0; i < n; i++) {
+      const sc = scores[i]!;
+      sc.name = nodes[i]!.name;
+      sc.score = 0;
+    }
+    return scores;
   }
 
   // ---- Reserve / Permit ----

@@ -3,7 +3,7 @@
  * with the pod) are close to each other: score = (1 - std(fractions)) × 100. Best-effort pods
  * (no requests) are not scored.
  */
-import type { CycleState, StateData } from '../framework/cycle_state.ts';
+import { type CycleState, type StateData, StateReader } from '../framework/cycle_state.ts';
 import { MAX_NODE_SCORE, type PreScorePlugin, type ScorePlugin } from '../framework/interface.ts';
 import type { NodeInfo } from '../framework/nodeinfo.ts';
 import { type MaybeStatus, Status } from '../framework/status.ts';
@@ -64,6 +64,7 @@ export class BalancedAllocation implements PreScorePlugin, ScorePlugin {
   readonly name = Names.NodeResourcesBalancedAllocation;
   readonly #resources: ResourceSpec[];
   readonly #scorer: AllocationScorer;
+  readonly #preScoreState = new StateReader<PreScoreRequests>(PRE_SCORE_KEY);
 
   constructor(args: { resources?: ResourceSpec[] } = {}) {
     this.#resources = args.resources ?? DEFAULT_RESOURCES;
@@ -78,8 +79,7 @@ export class BalancedAllocation implements PreScorePlugin, ScorePlugin {
   }
 
   score(state: CycleState, pod: Pod, nodeInfo: NodeInfo): number {
-    const list =
-      state.read<PreScoreRequests>(PRE_SCORE_KEY)?.list ?? podRequestList(pod, this.#resources, true);
+    const list = this.#preScoreState.read(state)?.list ?? podRequestList(pod, this.#resources, true);
     return this.#scorer.score(list, nodeInfo);
   }
 }

@@ -60,8 +60,10 @@ export function requirementMatches(
   r: NodeSelectorRequirement,
   values: Readonly<Record<string, string>>,
 ): boolean {
-  const present = Object.hasOwn(values, r.key);
-  const v = present ? values[r.key] : undefined;
+  // A string value is an own label (plain objects inherit no string-valued properties).
+  const raw = values[r.key];
+  const present = typeof raw === 'string' || Object.hasOwn(values, r.key);
+  const v = present ? raw : undefined;
   const vals = r.values ?? [];
   switch (r.operator) {
     case 'In':
@@ -89,16 +91,25 @@ export function isEmptyTerm(t: NodeSelectorTerm): boolean {
   return (t.matchExpressions ?? []).length === 0 && (t.matchFields ?? []).length === 0;
 }
 
+type NodeLabels = Readonly<Record<string, string>>;
+const NO_LABELS: NodeLabels = Object.freeze({});
+
 /** A NodeSelectorTerm: all its expressions and fields (only metadata.name) match. Empty matches nothing. */
 export function termMatchesNode(t: NodeSelectorTerm, node: Node): boolean {
-  if (isEmptyTerm(t)) return false;
-  const labels = node.metadata.labels ?? {};
-  for (const r of t.matchExpressions ?? []) if (!requirementMatches(r, labels)) return false;
-  if ((t.matchFields ?? []).length > 0) {
-    const fields = { 'metadata.name': node.metadata.name ?? '' };
-    for (const r of t.matchFields ?? []) {
+  return termMatchesLabels(t, node.metadata.labels ?? NO_LABELS, node.metadata.name ?? '');
+}
+
+/** termMatchesNode for a node given by its labels and name (a NodeInfo's copies). */
+export function termMatchesLabels(t: NodeSelectorTerm, labels: NodeLabels, name: string): boolean {
+  const exprs = t.matchExpressions;
+  const fields = t.matchFields;
+  if ((exprs ?? []).length === 0 && (fields ?? []).length === 0) return false;
+  if (exprs) for (let i = 0; i < exprs.length; i++) if (!requirementMatches(exprs[i]!, labels)) return false;
+  if (fields && fields.length > 0) {
+    const values = { 'metadata.name': name };
+    for (const r of fields) {
       if (r.key !== 'metadata.name' || (r.operator !== 'In' && r.operator !== 'NotIn')) return false;
-      if (!requirementMatches(r, fields)) return false;
+      if (!requirementMatches(r, values)) return false;
     }
   }
   return true;
@@ -106,7 +117,15 @@ export function termMatchesNode(t: NodeSelectorTerm, node: Node): boolean {
 
 /** NodeSelectorTerms are ORed; an empty list matches nothing. */
 export function nodeSelectorTermsMatch(terms: readonly NodeSelectorTerm[], node: Node): boolean {
-  for (const t of terms) if (termMatchesNode(t, node)) return true;
+  return nodeSelectorTermsMatchLabels(terms, node.metadata.labels ?? NO_LABELS, node.metadata.name ?? '');
+}
+
+export function nodeSelectorTermsMatchLabels(
+  terms: readonly NodeSelectorTerm[],
+  labels: NodeLabels,
+  name: string,
+): boolean {
+  for (let i = 0; i < terms.length; i++) if (termMatchesLabels(terms[i]!, labels, name)) return true;
   return false;
 }
 
@@ -115,13 +134,23 @@ export function nodeSelectorTermsMatch(terms: readonly NodeSelectorTerm[], node:
  * both hold.
  */
 export function requiredNodeAffinityMatches(pod: Pod, node: Node): boolean {
-  const sel = pod.spec?.nodeSelector;
-  if (sel) {
-    const labels = node.metadata.labels ?? {};
-    for (const [k, v] of Object.entries(sel)) if (labels[k] !== v) return false;
+  const spec = pod.spec;
+  if (!spec?.nodeSelector && !spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution) {
+    return true;
   }
-  const req = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
-  if (req) return nodeSelectorTermsMatch(req.nodeSelectorTerms ?? [], node);
+  return requiredNodeAffinityMatchesLabels(pod, node.metadata.labels ?? NO_LABELS, node.metadata.name ?? '');
+}
+
+/** requiredNodeAffinityMatches for a node given by its labels and name (a NodeInfo's copies). */
+export function requiredNodeAffinityMatchesLabels(pod: Pod, labels: NodeLabels, name: string): boolean {
+  const spec = pod.spec;
+  if (!spec) return true;
+  const sel = spec.nodeSelector;
+  if (sel) {
+    for (const k in sel) if (Object.hasOwn(sel, k) && labels[k] !== sel[k]) return false;
+  }
+  const req = spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+  if (req) return nodeSelectorTermsMatchLabels(req.nodeSelectorTerms ?? [], labels, name);
   return true;
 }
 

@@ -4,7 +4,7 @@
  */
 import type { CycleState } from '../framework/cycle_state.ts';
 import { type Handle, MAX_NODE_SCORE, type ScorePlugin } from '../framework/interface.ts';
-import type { NodeInfo } from '../framework/nodeinfo.ts';
+import { NO_IMAGE_STATES, type NodeInfo } from '../framework/nodeinfo.ts';
 import type { Pod } from '../types.ts';
 import { Names } from './names.ts';
 
@@ -46,20 +46,31 @@ function podImages(pod: Pod): { images: string[]; containers: number } {
 export class ImageLocality implements ScorePlugin {
   readonly name = Names.ImageLocality;
   readonly #handle: Handle;
+  /** podImages of the pod scored last (Score runs for one pod over many nodes). */
+  #lastPod: Pod | undefined;
+  #lastImages: { images: string[]; containers: number } = { images: [], containers: 0 };
 
   constructor(handle: Handle) {
     this.#handle = handle;
   }
 
   score(_state: CycleState, pod: Pod, nodeInfo: NodeInfo): number {
-    const { images, containers } = podImages(pod);
+    if (pod !== this.#lastPod) {
+      this.#lastImages = podImages(pod);
+      this.#lastPod = pod;
+    }
+    const { images, containers } = this.#lastImages;
     if (containers === 0) return 0;
-    const total = this.#handle.snapshot().list().length;
     let sum = 0;
-    if (total > 0 && nodeInfo.imageStates.size > 0) {
-      for (const image of images) {
-        const st = nodeInfo.imageStates.get(image);
-        if (st) sum += Math.trunc(st.size * (st.numNodes / total));
+    // Most nodes hold no image at all: NO_IMAGE_STATES, told by identity without reading the map.
+    const states = nodeInfo.imageStates;
+    if (states !== NO_IMAGE_STATES && states.size > 0) {
+      const total = this.#handle.snapshot().list().length;
+      if (total > 0) {
+        for (const image of images) {
+          const st = states.get(image);
+          if (st) sum += Math.trunc(st.size * (st.numNodes / total));
+        }
       }
     }
     return imageScore(sum, containers);

@@ -5,7 +5,7 @@
  * Terms select pods by label in the pod's namespace, the listed namespaces, or those matching
  * namespaceSelector.
  */
-import type { CycleState } from '../framework/cycle_state.ts';
+import { type CycleState, StateReader } from '../framework/cycle_state.ts';
 import {
   ActionType,
   type ClusterEvent,
@@ -20,12 +20,7 @@ import { matchesAllTerms, podInfoOf } from '../framework/podinfo.ts';
 import { type MaybeStatus, Status } from '../framework/status.ts';
 import type { Pod } from '../types.ts';
 import { type InterPodAffinityArgs, InterPodAffinityScoring } from './interpodaffinity_scoring.ts';
-import {
-  mergeTermNamespaces,
-  namespaceLabels,
-  PreFilterState,
-  TopologyCounts,
-} from './interpodaffinity_state.ts';
+import { mergeTermNamespaces, namespaceLabels, ownLabel, PreFilterState } from './interpodaffinity_state.ts';
 import { Names } from './names.ts';
 
 export const ERR_REASON_EXISTING_ANTI_AFFINITY = "node(s) didn't satisfy existing pods anti-affinity rules";
@@ -35,6 +30,7 @@ const PRE_FILTER_KEY = `PreFilter${Names.InterPodAffinity}`;
 
 export class InterPodAffinity extends InterPodAffinityScoring implements PreFilterPlugin, FilterPlugin {
   readonly name = Names.InterPodAffinity;
+  readonly #preFilterState = new StateReader<PreFilterState>(PRE_FILTER_KEY);
 
   constructor(handle: Handle, args: InterPodAffinityArgs = {}) {
     super(handle, args);
@@ -50,27 +46,23 @@ export class InterPodAffinity extends InterPodAffinityScoring implements PreFilt
     s.antiAffinityTerms = pi.requiredAntiAffinityTerms.map((t) => mergeTermNamespaces(t, h.namespaceLister));
     s.namespaceLabels = namespaceLabels(h.namespaceLister, pod.metadata.namespace ?? '');
 
-    for (const ni of h.snapshot().havePodsWithRequiredAntiAffinityList()) {
-      const node = ni.node;
-      if (!node) continue;
-      for (const existing of ni.podsWithRequiredAntiAffinity) {
-        s.existingAntiAffinityCounts.updateWithAntiAffinityTerms(
-          existing.requiredAntiAffinityTerms,
-          pod,
-          s.namespaceLabels,
-          node,
-          1,
-        );
+    const snap = h.snapshot();
+    const hasTerms = s.affinityTerms.length > 0 || s.antiAffinityTerms.length > 0;
+    if (hasTerms && nodes === snap.list()) {
+      // One pass over the nodes with pods (nodes without pods count nothing). The nodes with
+      // required anti-affinity pods are among them, in the same order, so every count map is
+      // filled exactly as by the two passes below.
+      for (const ni of snap.havePodsList()) {
+        if (!ni.node) continue;
+        if (ni.podsWithRequiredAntiAffinity.length > 0) s.countExistingAntiAffinity(ni);
+        s.countIncomingTerms(ni);
       }
-    }
-    if (s.affinityTerms.length > 0 || s.antiAffinityTerms.length > 0) {
-      for (const ni of nodes) {
-        const node = ni.node;
-        if (!node) continue;
-        for (const existing of ni.pods) {
-          s.affinityCounts.updateWithAffinityTerms(s.affinityTerms, existing.pod, node, 1);
-          s.antiAffinityCounts.updateWithAntiAffinityTerms(s.antiAffinityTerms, existing.pod, null, node, 1);
-        }
+    } else {
+      for (const ni of snap.havePodsWithRequiredAntiAffinityList()) {
+        if (ni.node) s.countExistingAntiAffinity(ni);
+      }
+      if (hasTerms) {
+        for (const ni of nodes) if (ni.numPods > 0 && ni.node) s.countIncomingTerms(ni);
       }
     }
     if (
@@ -98,26 +90,24 @@ export class InterPodAffinity extends InterPodAffinityScoring implements PreFilt
   }
 
   filter(state: CycleState, _pod: Pod, nodeInfo: NodeInfo): MaybeStatus {
-    const s = state.read<PreFilterState>(PRE_FILTER_KEY);
+    const s = this.#preFilterState.read(state);
     if (!s) return undefined;
-    const labels = nodeInfo.node?.metadata.labels ?? {};
-    if (!satisfyPodAffinity(s, labels)) return Status.unresolvable(ERR_REASON_AFFINITY);
+    const labels = nodeInfo.labels;
+    if (s.affinityTerms.length > 0 && !satisfyPodAffinity(s, labels)) {
+      return Status.unresolvable(ERR_REASON_AFFINITY);
+    }
     if (s.antiAffinityCounts.size > 0) {
       for (const t of s.antiAffinityTerms) {
-        if (
-          Object.hasOwn(labels, t.topologyKey) &&
-          s.antiAffinityCounts.get(t.topologyKey, labels[t.topologyKey]!) > 0
-        ) {
+        const v = ownLabel(labels, t.topologyKey);
+        if (v !== undefined && s.antiAffinityCounts.get(t.topologyKey, v) > 0) {
           return Status.unschedulable(ERR_REASON_ANTI_AFFINITY);
         }
       }
     }
-    if (s.existingAntiAffinityCounts.size > 0) {
-      for (const [k, v] of Object.entries(labels)) {
-        if ((s.existingAntiAffinityCounts.m.get(TopologyCounts.key(k, v)) ?? 0) > 0) {
-          return Status.unschedulable(ERR_REASON_EXISTING_ANTI_AFFINITY);
-        }
-      }
+    // Upstream walks the node's labels looking each (key, value) up; looking up only the counted
+    // topology keys on the node gives the same answer.
+    if (s.existingAntiAffinityCounts.size > 0 && s.existingAntiAffinityCounts.anyPositive(labels)) {
+      return Status.unschedulable(ERR_REASON_EXISTING_ANTI_AFFINITY);
     }
     return undefined;
   }
@@ -138,8 +128,9 @@ export class InterPodAffinity extends InterPodAffinityScoring implements PreFilt
 function satisfyPodAffinity(s: PreFilterState, labels: Readonly<Record<string, string>>): boolean {
   let podsExist = true;
   for (const t of s.affinityTerms) {
-    if (!Object.hasOwn(labels, t.topologyKey)) return false;
-    if (s.affinityCounts.get(t.topologyKey, labels[t.topologyKey]!) <= 0) podsExist = false;
+    const v = ownLabel(labels, t.topologyKey);
+    if (v === undefined) return false;
+    if (s.affinityCounts.get(t.topologyKey, v) <= 0) podsExist = false;
   }
   if (podsExist) return true;
   return s.affinityCounts.size === 0 && matchesAllTerms(s.affinityTerms, s.pod);

@@ -1,6 +1,6 @@
 /** InterPodAffinity's PreScore, Score and NormalizeScore (interpodaffinity/scoring.go). */
 import type { Labels } from '../../api/labels.ts';
-import type { CycleState, StateData } from '../framework/cycle_state.ts';
+import { type CycleState, type StateData, StateReader } from '../framework/cycle_state.ts';
 import { type Handle, MAX_NODE_SCORE, type NodeScore } from '../framework/interface.ts';
 import type { NodeInfo } from '../framework/nodeinfo.ts';
 import {
@@ -62,10 +62,17 @@ class PreScoreState implements StateData {
   }
 }
 
+/** Object.keys(labels).length > 0, without the array. */
+function hasAnyLabel(labels: Readonly<Record<string, string>>): boolean {
+  for (const k in labels) if (Object.hasOwn(labels, k)) return true;
+  return false;
+}
+
 export class InterPodAffinityScoring {
   protected readonly handle: Handle;
   readonly #hardWeight: number;
   readonly #ignoreExisting: boolean;
+  readonly #preScoreState = new StateReader<PreScoreState>(PRE_SCORE_KEY);
 
   constructor(handle: Handle, args: InterPodAffinityArgs) {
     this.handle = handle;
@@ -81,7 +88,10 @@ export class InterPodAffinityScoring {
       (a?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).length > 0;
     if (this.#ignoreExisting && !hasConstraints) return Status.skip();
     const snap = this.handle.snapshot();
-    const all = hasConstraints ? snap.list() : snap.havePodsWithAffinityList();
+    // Without preferred terms of its own, the pod is scored against existing pods' required affinity
+    // and preferred terms only: nodes whose affinity pods have none (e.g. only required
+    // anti-affinity) add nothing and are left out.
+    const all = hasConstraints ? snap.list() : snap.havePodsWithScoringAffinityList();
     const pi = podInfoOf(pod);
     const lister = this.handle.namespaceLister;
     const prefAffinity = pi.preferredAffinityTerms.map((t) => mergeTermNamespaces(t, lister));
@@ -90,7 +100,7 @@ export class InterPodAffinityScoring {
     const s = new PreScoreState();
     for (const ni of all) {
       const node = ni.node;
-      if (!node || Object.keys(node.metadata.labels ?? {}).length === 0) continue;
+      if (!node || !hasAnyLabel(ni.labels)) continue;
       for (const existing of hasConstraints ? ni.pods : ni.podsWithAffinity) {
         this.#processExisting(s, existing, node, pod, nsLabels, prefAffinity, prefAnti);
       }
@@ -120,7 +130,7 @@ export class InterPodAffinityScoring {
   }
 
   score(state: CycleState, _pod: Pod, nodeInfo: NodeInfo): number {
-    const s = state.read<PreScoreState>(PRE_SCORE_KEY);
+    const s = this.#preScoreState.read(state);
     if (!s) return 0;
     const labels = nodeInfo.node?.metadata.labels ?? {};
     let score = 0;

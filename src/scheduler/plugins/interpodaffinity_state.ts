@@ -5,61 +5,113 @@
 import type { Labels } from '../../api/labels.ts';
 import type { Lister } from '../../client/types.ts';
 import type { StateData } from '../framework/cycle_state.ts';
+import type { NodeInfo } from '../framework/nodeinfo.ts';
 import {
   type AffinityTerm,
-  matchesAllTerms,
   NOTHING,
   type PodInfo,
-  termMatches,
+  podInfoOf,
+  termMatchesLabels,
 } from '../framework/podinfo.ts';
 import type { Namespace, Node, Pod } from '../types.ts';
 
-/** (topologyKey, value) → count. Keys are `key\0value`. */
-export class TopologyCounts {
-  readonly m = new Map<string, number>();
+type NodeLabels = Readonly<Record<string, string>>;
 
-  static key(k: string, v: string): string {
-    return `${k}\u0000${v}`;
-  }
+/**
+ * The object's own value of label `key`, or undefined (Object.hasOwn without a second lookup for
+ * string values: plain objects inherit no string-valued properties).
+ */
+export function ownLabel(labels: NodeLabels, key: string): string | undefined {
+  const v = labels[key];
+  return v !== undefined && (typeof v === 'string' || Object.hasOwn(labels, key)) ? v : undefined;
+}
+
+/**
+ * (topologyKey, value) → count, as topologyKey → value → count: lookups build no strings, and a
+ * node is checked against the few topology keys counted rather than all of its labels.
+ */
+export class TopologyCounts {
+  /** topologyKey → value → count; no zero counts, no empty inner maps. */
+  readonly m = new Map<string, Map<string, number>>();
+  #size = 0;
 
   get(k: string, v: string): number {
-    return this.m.get(TopologyCounts.key(k, v)) ?? 0;
+    return this.m.get(k)?.get(v) ?? 0;
   }
 
+  /** The number of (key, value) pairs counted. */
   get size(): number {
-    return this.m.size;
+    return this.#size;
   }
 
-  /** Adds `value` for the node's value of `tk`; entries that reach 0 are dropped. */
-  update(node: Node, tk: string, value: number): void {
-    const labels = node.metadata.labels;
-    if (!labels || !Object.hasOwn(labels, tk)) return;
-    const key = TopologyCounts.key(tk, labels[tk]!);
-    const n = (this.m.get(key) ?? 0) + value;
-    if (n === 0) this.m.delete(key);
-    else this.m.set(key, n);
+  /** Whether some label (key, value) of the node has a count > 0. */
+  anyPositive(labels: NodeLabels): boolean {
+    for (const [k, values] of this.m) {
+      const v = ownLabel(labels, k);
+      if (v !== undefined && (values.get(v) ?? 0) > 0) return true;
+    }
+    return false;
   }
 
-  /** For each anti-affinity term that matches `pod`, counts the node's topology pair. */
+  /** Adds `value` for the node's value of `tk` (nothing without the label); entries that reach 0 are dropped. */
+  update(labels: NodeLabels, tk: string, value: number): void {
+    const v = ownLabel(labels, tk);
+    if (v === undefined) return;
+    let values = this.m.get(tk);
+    if (!values) {
+      values = new Map();
+      this.m.set(tk, values);
+    }
+    const old = values.get(v);
+    const n = (old ?? 0) + value;
+    if (n === 0) {
+      if (old !== undefined) {
+        values.delete(v);
+        this.#size--;
+        if (values.size === 0) this.m.delete(tk);
+      } else if (values.size === 0) {
+        this.m.delete(tk);
+      }
+    } else {
+      if (old === undefined) this.#size++;
+      values.set(v, n);
+    }
+  }
+
+  /** For each anti-affinity term that matches the pod (namespace, labels), counts the node's topology pair. */
   updateWithAntiAffinityTerms(
     terms: readonly AffinityTerm[],
-    pod: Pod,
+    namespace: string,
+    podLabels: Labels,
     nsLabels: Labels,
-    node: Node,
+    nodeLabels: NodeLabels,
     value: number,
   ): void {
-    for (const t of terms) if (termMatches(t, pod, nsLabels)) this.update(node, t.topologyKey, value);
+    for (let i = 0; i < terms.length; i++) {
+      const t = terms[i]!;
+      if (termMatchesLabels(t, namespace, podLabels, nsLabels)) this.update(nodeLabels, t.topologyKey, value);
+    }
   }
 
-  /** When `pod` matches all affinity terms, counts the node's pair of each term. */
-  updateWithAffinityTerms(terms: readonly AffinityTerm[], pod: Pod, node: Node, value: number): void {
-    if (!matchesAllTerms(terms, pod)) return;
-    for (const t of terms) this.update(node, t.topologyKey, value);
+  /** When the pod (namespace, labels) matches all affinity terms, counts the node's pair of each term. */
+  updateWithAffinityTerms(
+    terms: readonly AffinityTerm[],
+    namespace: string,
+    podLabels: Labels,
+    nodeLabels: NodeLabels,
+    value: number,
+  ): void {
+    if (terms.length === 0) return;
+    for (let i = 0; i < terms.length; i++) {
+      if (!termMatchesLabels(terms[i]!, namespace, podLabels, null)) return;
+    }
+    for (let i = 0; i < terms.length; i++) this.update(nodeLabels, terms[i]!.topologyKey, value);
   }
 
   clone(): TopologyCounts {
     const c = new TopologyCounts();
-    for (const [k, v] of this.m) c.m.set(k, v);
+    for (const [k, values] of this.m) c.m.set(k, new Map(values));
+    c.#size = this.#size;
     return c;
   }
 }
@@ -75,6 +127,8 @@ export class PreFilterState implements StateData {
   affinityCounts = new TopologyCounts();
   /** Existing pods matching the incoming pod's required anti-affinity terms. */
   antiAffinityCounts = new TopologyCounts();
+  /** podInfoOf(pod), looked up once. */
+  #podInfo: PodInfo | undefined;
 
   clone(): StateData {
     const c = new PreFilterState();
@@ -85,22 +139,79 @@ export class PreFilterState implements StateData {
     return c;
   }
 
+  /** Counts the node's existing pods' required anti-affinity terms that match the incoming pod. */
+  countExistingAntiAffinity(ni: NodeInfo): void {
+    const pods = ni.podsWithRequiredAntiAffinity;
+    const nodeLabels = ni.labels;
+    this.#podInfo ??= podInfoOf(this.pod);
+    const pi = this.#podInfo;
+    for (let i = 0; i < pods.length; i++) {
+      this.existingAntiAffinityCounts.updateWithAntiAffinityTerms(
+        pods[i]!.requiredAntiAffinityTerms,
+        pi.namespace,
+        pi.labels,
+        this.namespaceLabels,
+        nodeLabels,
+        1,
+      );
+    }
+  }
+
+  /** Counts the node's existing pods that the incoming pod's required (anti-)affinity terms select. */
+  countIncomingTerms(ni: NodeInfo): void {
+    const affinityTerms = this.affinityTerms;
+    const antiTerms = this.antiAffinityTerms;
+    const nodeLabels = ni.labels;
+    const pods = ni.pods;
+    for (let i = 0; i < pods.length; i++) {
+      const existing = pods[i]!;
+      if (affinityTerms.length > 0) {
+        this.affinityCounts.updateWithAffinityTerms(
+          affinityTerms,
+          existing.namespace,
+          existing.labels,
+          nodeLabels,
+          1,
+        );
+      }
+      if (antiTerms.length > 0) {
+        this.antiAffinityCounts.updateWithAntiAffinityTerms(
+          antiTerms,
+          existing.namespace,
+          existing.labels,
+          null,
+          nodeLabels,
+          1,
+        );
+      }
+    }
+  }
+
   /** Accounts for `pi` being added (1) or removed (-1) on `node` (preFilterState.updateWithPod). */
   updateWithPod(pi: PodInfo, node: Node | null, multiplier: number): void {
     if (!node) return;
+    const nodeLabels = node.metadata.labels ?? {};
     this.existingAntiAffinityCounts.updateWithAntiAffinityTerms(
       pi.requiredAntiAffinityTerms,
-      this.pod,
+      this.pod.metadata.namespace ?? '',
+      this.pod.metadata.labels,
       this.namespaceLabels,
-      node,
+      nodeLabels,
       multiplier,
     );
-    this.affinityCounts.updateWithAffinityTerms(this.affinityTerms, pi.pod, node, multiplier);
+    this.affinityCounts.updateWithAffinityTerms(
+      this.affinityTerms,
+      pi.namespace,
+      pi.labels,
+      nodeLabels,
+      multiplier,
+    );
     this.antiAffinityCounts.updateWithAntiAffinityTerms(
       this.antiAffinityTerms,
-      pi.pod,
+      pi.namespace,
+      pi.labels,
       null,
-      node,
+      nodeLabels,
       multiplier,
     );
   }

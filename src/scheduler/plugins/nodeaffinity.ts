@@ -3,7 +3,7 @@
  * preferred terms add their weights (Score, normalized to 100). A required affinity that pins
  * metadata.name narrows the nodes tried (PreFilter result).
  */
-import type { CycleState, StateData } from '../framework/cycle_state.ts';
+import { type CycleState, type StateData, StateReader } from '../framework/cycle_state.ts';
 import {
   ActionType,
   type ClusterEvent,
@@ -21,8 +21,8 @@ import type { Pod, PreferredSchedulingTerm } from '../types.ts';
 import {
   defaultNormalizeScore,
   isEmptyTerm,
-  requiredNodeAffinityMatches,
-  termMatchesNode,
+  requiredNodeAffinityMatchesLabels,
+  termMatchesLabels,
 } from './helpers.ts';
 import { Names } from './names.ts';
 
@@ -42,6 +42,7 @@ class PreScoreState implements StateData {
 
 export class NodeAffinity implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin {
   readonly name = Names.NodeAffinity;
+  readonly #preScoreState = new StateReader<PreScoreState>(PRE_SCORE_KEY);
 
   preFilter(_state: CycleState, pod: Pod): PreFilterReturn | undefined {
     const na = pod.spec?.affinity?.nodeAffinity;
@@ -69,9 +70,10 @@ export class NodeAffinity implements PreFilterPlugin, FilterPlugin, PreScorePlug
   }
 
   filter(_state: CycleState, pod: Pod, nodeInfo: NodeInfo): MaybeStatus {
-    const node = nodeInfo.node;
-    if (!node) return Status.unresolvable('node not found');
-    return requiredNodeAffinityMatches(pod, node) ? undefined : Status.unresolvable(ERR_REASON_POD);
+    if (!nodeInfo.node) return Status.unresolvable('node not found');
+    return requiredNodeAffinityMatchesLabels(pod, nodeInfo.labels, nodeInfo.name)
+      ? undefined
+      : Status.unresolvable(ERR_REASON_POD);
   }
 
   preScore(state: CycleState, pod: Pod, nodes: readonly NodeInfo[]): MaybeStatus {
@@ -85,14 +87,15 @@ export class NodeAffinity implements PreFilterPlugin, FilterPlugin, PreScorePlug
 
   /** The sum of the weights of the preferred terms the node matches. */
   score(state: CycleState, pod: Pod, nodeInfo: NodeInfo): number {
-    const node = nodeInfo.node;
-    if (!node) return 0;
+    if (!nodeInfo.node) return 0;
     const terms =
-      state.read<PreScoreState>(PRE_SCORE_KEY)?.terms ??
+      this.#preScoreState.read(state)?.terms ??
       pod.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ??
       [];
     let count = 0;
-    for (const t of terms) if (termMatchesNode(t.preference ?? {}, node)) count += t.weight;
+    for (const t of terms) {
+      if (termMatchesLabels(t.preference ?? {}, nodeInfo.labels, nodeInfo.name)) count += t.weight;
+    }
     return count;
   }
 

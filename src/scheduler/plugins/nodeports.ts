@@ -1,5 +1,5 @@
 /** NodePorts: a pod's hostPorts must be free on the node (same protocol and port, overlapping IP). */
-import type { CycleState, StateData } from '../framework/cycle_state.ts';
+import { type CycleState, type StateData, StateReader } from '../framework/cycle_state.ts';
 import {
   ActionType,
   type ClusterEvent,
@@ -27,6 +27,7 @@ class PortsState implements StateData {
 
 export class NodePorts implements PreFilterPlugin, FilterPlugin {
   readonly name = Names.NodePorts;
+  readonly #state = new StateReader<PortsState>(KEY);
 
   preFilter(state: CycleState, pod: Pod): PreFilterReturn | undefined {
     const ports = podHostPorts(pod);
@@ -36,7 +37,7 @@ export class NodePorts implements PreFilterPlugin, FilterPlugin {
   }
 
   filter(state: CycleState, pod: Pod, nodeInfo: NodeInfo): MaybeStatus {
-    const ports = state.read<PortsState>(KEY)?.ports ?? podHostPorts(pod);
+    const ports = this.#state.read(state)?.ports ?? podHostPorts(pod);
     if (nodeInfo.usedPorts.size === 0) return undefined;
     for (const p of ports) {
       if (nodeInfo.usedPorts.checkConflict(p.hostIP, p.protocol, p.hostPort))

@@ -4,7 +4,7 @@
  * request larger than the node's whole allocatable is unresolvable (preemption cannot help).
  * Scores with the configured strategy (LeastAllocated by default, or MostAllocated).
  */
-import type { CycleState, StateData } from '../framework/cycle_state.ts';
+import { type CycleState, type StateData, StateReader } from '../framework/cycle_state.ts';
 import {
   ActionType,
   type ClusterEvent,
@@ -80,18 +80,19 @@ export function fitsRequest(
   ignored: ReadonlySet<string> = new Set(),
   ignoredGroups: ReadonlySet<string> = new Set(),
 ): readonly InsufficientResource[] {
-  const alloc = nodeInfo.allocatable;
-  const used = nodeInfo.requested;
-  // Fast path: the common answer, "fits", without allocating.
+  // Fast path: the common answer, "fits", without allocating, from the NodeInfo's own copies of
+  // the numbers (one object read per node).
   if (
-    nodeInfo.pods.length + 1 <= alloc.allowedPodNumber &&
-    req.milliCPU <= alloc.milliCPU - used.milliCPU &&
-    req.memory <= alloc.memory - used.memory &&
-    req.ephemeralStorage <= alloc.ephemeralStorage - used.ephemeralStorage &&
+    nodeInfo.numPods + 1 <= nodeInfo.allowedPodNumber &&
+    req.milliCPU <= nodeInfo.allocatableMilliCPU - nodeInfo.requestedMilliCPU &&
+    req.memory <= nodeInfo.allocatableMemory - nodeInfo.requestedMemory &&
+    req.ephemeralStorage <= nodeInfo.allocatableEphemeralStorage - nodeInfo.requestedEphemeralStorage &&
     req.scalar.size === 0
   ) {
     return NONE;
   }
+  const alloc = nodeInfo.allocatable;
+  const used = nodeInfo.requested;
   let out: InsufficientResource[] | undefined;
   const add = (
     resourceName: string,
@@ -151,6 +152,8 @@ export class NodeResourcesFit implements PreFilterPlugin, FilterPlugin, PreScore
   readonly #ignoredGroups: Set<string>;
   readonly #resources: ResourceSpec[];
   readonly #scorer: AllocationScorer;
+  readonly #preFilterState = new StateReader<Requests>(PRE_FILTER_KEY);
+  readonly #preScoreState = new StateReader<PreScoreRequests>(PRE_SCORE_KEY);
 
   constructor(args: FitArgs = {}) {
     this.#ignored = new Set(args.ignoredResources ?? []);
@@ -169,7 +172,7 @@ export class NodeResourcesFit implements PreFilterPlugin, FilterPlugin, PreScore
   }
 
   filter(state: CycleState, pod: Pod, nodeInfo: NodeInfo): MaybeStatus {
-    const req = state.read<Requests>(PRE_FILTER_KEY)?.r ?? podInfoOf(pod).requests;
+    const req = this.#preFilterState.read(state)?.r ?? podInfoOf(pod).requests;
     const insufficient = fitsRequest(req, nodeInfo, this.#ignored, this.#ignoredGroups);
     if (insufficient.length === 0) return undefined;
     const code = insufficient.some((i) => i.unresolvable)
@@ -187,8 +190,7 @@ export class NodeResourcesFit implements PreFilterPlugin, FilterPlugin, PreScore
   }
 
   score(state: CycleState, pod: Pod, nodeInfo: NodeInfo): number {
-    const list =
-      state.read<PreScoreRequests>(PRE_SCORE_KEY)?.list ?? podRequestList(pod, this.#resources, false);
+    const list = this.#preScoreState.read(state)?.list ?? podRequestList(pod, this.#resources, false);
     return this.#scorer.score(list, nodeInfo);
   }
 

@@ -17,9 +17,8 @@ export class NodeUnschedulable implements FilterPlugin {
   readonly name = Names.NodeUnschedulable;
 
   filter(_state: CycleState, pod: Pod, nodeInfo: NodeInfo): MaybeStatus {
-    const node = nodeInfo.node;
-    if (!node) return Status.unresolvable(ERR_REASON_UNKNOWN_NODE);
-    if (!node.spec?.unschedulable) return undefined;
+    if (!nodeInfo.node) return Status.unresolvable(ERR_REASON_UNKNOWN_NODE);
+    if (!nodeInfo.unschedulable) return undefined;
     const tolerates = tolerationsTolerateTaint(pod.spec?.tolerations, {
       key: TAINT_NODE_UNSCHEDULABLE,
       effect: 'NoSchedule',

@@ -9,7 +9,7 @@
  * Default constraints apply to pods without constraints when a `defaultSelector` is configured.
  */
 import type { Selector } from '../../api/labels.ts';
-import type { CycleState, StateData } from '../framework/cycle_state.ts';
+import { type CycleState, type StateData, StateReader } from '../framework/cycle_state.ts';
 import {
   ActionType,
   type ClusterEvent,
@@ -25,16 +25,18 @@ import {
 } from '../framework/interface.ts';
 import type { NodeInfo } from '../framework/nodeinfo.ts';
 import type { PodInfo } from '../framework/podinfo.ts';
+import type { NodeInfoLister } from '../framework/snapshot.ts';
 import { type MaybeStatus, Status } from '../framework/status.ts';
 import { LABEL_HOSTNAME, type Pod, type TopologySpreadConstraint } from '../types.ts';
 import { Names } from './names.ts';
 import {
   type Constraint,
   countPodsMatchSelector,
+  labelsHaveAllKeys,
   matchNodeInclusionPolicies,
-  nodeHasAllKeys,
   PreFilterState,
   parseConstraints,
+  topologyDomains,
 } from './podtopologyspread_state.ts';
 
 export const ERR_REASON_CONSTRAINTS_NOT_MATCH = "node(s) didn't match pod topology spread constraints";
@@ -64,6 +66,11 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScor
   readonly name = Names.PodTopologySpread;
   readonly #handle: Handle;
   readonly #args: PodTopologySpreadArgs;
+  readonly #preFilterState = new StateReader<PreFilterState>(PRE_FILTER_KEY);
+  readonly #preScoreState = new StateReader<PreScoreState>(PRE_SCORE_KEY);
+  #domainsSnapshot: NodeInfoLister | undefined;
+  #domainsGeneration: number | undefined;
+  readonly #domainsByKeys = new Map<string, string[][]>();
 
   constructor(handle: Handle, args: PodTopologySpreadArgs = {}) {
     this.#handle = handle;
@@ -83,8 +90,36 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScor
   preFilter(state: CycleState, pod: Pod, nodes: readonly NodeInfo[]): PreFilterReturn | undefined {
     const constraints = this.#constraints(pod, 'DoNotSchedule');
     if (constraints.length === 0) return { status: Status.skip() };
-    state.write(PRE_FILTER_KEY, PreFilterState.compute(pod, constraints, nodes));
+    const snap = this.#handle.snapshot();
+    if (nodes === snap.list() && snap.labelsGeneration !== undefined) {
+      const domains = this.#domains(snap, constraints);
+      state.write(
+        PRE_FILTER_KEY,
+        PreFilterState.compute(pod, constraints, nodes, domains, snap.havePodsList()),
+      );
+    } else {
+      state.write(PRE_FILTER_KEY, PreFilterState.compute(pod, constraints, nodes));
+    }
     return undefined;
+  }
+
+  /**
+   * topologyDomains over every node, kept while the snapshot's node list and node labels stay the
+   * same (labelsGeneration), by the constraints' topology keys.
+   */
+  #domains(snap: NodeInfoLister, constraints: readonly Constraint[]): readonly (readonly string[])[] {
+    if (snap !== this.#domainsSnapshot || snap.labelsGeneration !== this.#domainsGeneration) {
+      this.#domainsByKeys.clear();
+      this.#domainsSnapshot = snap;
+      this.#domainsGeneration = snap.labelsGeneration;
+    }
+    const keys = constraints.map((c) => c.topologyKey).join('\u0000');
+    let d = this.#domainsByKeys.get(keys);
+    if (!d) {
+      d = topologyDomains(constraints, snap.list());
+      this.#domainsByKeys.set(keys, d);
+    }
+    return d;
   }
 
   preFilterExtensions(): PreFilterExtensions {
@@ -99,14 +134,17 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScor
   }
 
   filter(state: CycleState, pod: Pod, nodeInfo: NodeInfo): MaybeStatus {
-    const s = state.read<PreFilterState>(PRE_FILTER_KEY);
+    const s = this.#preFilterState.read(state);
     if (!s || s.constraints.length === 0) return undefined;
-    const labels = nodeInfo.node?.metadata.labels ?? {};
+    const labels = nodeInfo.labels;
     for (let i = 0; i < s.constraints.length; i++) {
       const c = s.constraints[i]!;
-      if (!Object.hasOwn(labels, c.topologyKey)) return Status.unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH);
-      const self = c.selector.matches(pod.metadata.labels) ? 1 : 0;
-      const matchNum = s.tpValueToMatchNum[i]!.get(labels[c.topologyKey]!) ?? 0;
+      const v = labels[c.topologyKey];
+      if (typeof v !== 'string' && !Object.hasOwn(labels, c.topologyKey)) {
+        return Status.unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH);
+      }
+      const self = s.selfMatchNum?.[i] ?? (c.selector.matches(pod.metadata.labels) ? 1 : 0);
+      const matchNum = s.tpValueToMatchNum[i]!.get(v!) ?? 0;
       if (matchNum + self - s.minMatchNum(i) > c.maxSkew)
         return Status.unschedulable(ERR_REASON_CONSTRAINTS_NOT_MATCH);
     }
@@ -123,15 +161,15 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScor
     s.counts = s.constraints.map(() => new Map());
     const sizes = s.constraints.map(() => 0);
     for (const ni of filtered) {
-      const node = ni.node!;
-      if (!nodeHasAllKeys(node, s.constraints)) {
+      const labels = ni.labels;
+      if (!labelsHaveAllKeys(labels, s.constraints)) {
         s.ignoredNodes.add(ni.name);
         continue;
       }
       for (let i = 0; i < s.constraints.length; i++) {
         const c = s.constraints[i]!;
         if (c.topologyKey === LABEL_HOSTNAME) continue;
-        const v = node.metadata.labels?.[c.topologyKey] ?? '';
+        const v = labels[c.topologyKey] ?? '';
         if (!s.counts[i]!.has(v)) {
           s.counts[i]!.set(v, 0);
           sizes[i]!++;
@@ -144,11 +182,11 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScor
     const ns = pod.metadata.namespace ?? '';
     for (const ni of all) {
       const node = ni.node;
-      if (!node || !nodeHasAllKeys(node, s.constraints)) continue;
+      if (!node || !labelsHaveAllKeys(ni.labels, s.constraints)) continue;
       for (let i = 0; i < s.constraints.length; i++) {
         const c = s.constraints[i]!;
         if (!matchNodeInclusionPolicies(c, pod, node)) continue;
-        const v = node.metadata.labels?.[c.topologyKey] ?? '';
+        const v = ni.labels[c.topologyKey] ?? '';
         const m = s.counts[i]!;
         const cur = m.get(v);
         if (cur === undefined) continue;
@@ -160,9 +198,9 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScor
   }
 
   score(state: CycleState, pod: Pod, nodeInfo: NodeInfo): number {
-    const s = state.read<PreScoreState>(PRE_SCORE_KEY);
+    const s = this.#preScoreState.read(state);
     if (!s || s.ignoredNodes.has(nodeInfo.name)) return 0;
-    const labels = nodeInfo.node?.metadata.labels ?? {};
+    const labels = nodeInfo.labels;
     let score = 0;
     for (let i = 0; i < s.constraints.length; i++) {
       const c = s.constraints[i]!;

@@ -55,8 +55,18 @@ function mergeSelector(s: Selector, set: Record<string, string>): Selector {
 
 /** The node has every constraint's topology key (nodeLabelsMatchSpreadConstraints). */
 export function nodeHasAllKeys(node: Node, constraints: readonly Constraint[]): boolean {
-  const labels = node.metadata.labels ?? {};
-  for (const c of constraints) if (!Object.hasOwn(labels, c.topologyKey)) return false;
+  return labelsHaveAllKeys(node.metadata.labels ?? {}, constraints);
+}
+
+/** nodeHasAllKeys for a node given by its labels (NodeInfo.labels). */
+export function labelsHaveAllKeys(
+  labels: Readonly<Record<string, string>>,
+  constraints: readonly Constraint[],
+): boolean {
+  for (let i = 0; i < constraints.length; i++) {
+    const k = constraints[i]!.topologyKey;
+    if (typeof labels[k] !== 'string' && !Object.hasOwn(labels, k)) return false;
+  }
   return true;
 }
 
@@ -88,15 +98,38 @@ export function countPodsMatchSelector(
 ): number {
   if (selector.matchesNothing()) return 0;
   let n = 0;
-  for (const pi of pods) {
-    const p = pi.pod;
-    if (p.metadata.deletionTimestamp || p.metadata.namespace !== namespace) continue;
-    if (selector.matches(p.metadata.labels)) n++;
+  for (let i = 0; i < pods.length; i++) {
+    const pi = pods[i]!;
+    if (pi.terminating || pi.rawNamespace !== namespace) continue;
+    if (selector.matches(pi.labels)) n++;
   }
   return n;
 }
 
 const MAX_INT32 = 2147483647;
+
+/**
+ * Per constraint, the distinct values of its topology key on the nodes carrying every constraint's
+ * key, in node order (the domains calPreFilterState meets, without inclusion policies).
+ */
+export function topologyDomains(constraints: readonly Constraint[], nodes: readonly NodeInfo[]): string[][] {
+  const domains = constraints.map((): string[] => []);
+  const seen = constraints.map(() => new Set<string>());
+  for (let j = 0; j < nodes.length; j++) {
+    const ni = nodes[j]!;
+    if (!ni.node) continue;
+    const labels = ni.labels;
+    if (!labelsHaveAllKeys(labels, constraints)) continue;
+    for (let i = 0; i < constraints.length; i++) {
+      const v = labels[constraints[i]!.topologyKey]!;
+      if (!seen[i]!.has(v)) {
+        seen[i]!.add(v);
+        domains[i]!.push(v);
+      }
+    }
+  }
+  return domains;
+}
 
 /** The two domains with the fewest matching pods, smallest first. */
 export class CriticalPaths {
@@ -135,10 +168,13 @@ export class PreFilterState implements StateData {
   criticalPaths: CriticalPaths[] = [];
   /** Per constraint: the number of eligible domains. */
   domainsNum: number[] = [];
+  /** Per constraint: 1 when the incoming pod matches its own selector (computed once per cycle). */
+  selfMatchNum: number[] | undefined;
 
   clone(): StateData {
     const c = new PreFilterState();
     c.constraints = this.constraints;
+    c.selfMatchNum = this.selfMatchNum;
     c.tpValueToMatchNum = this.tpValueToMatchNum.map((m) => new Map(m));
     c.criticalPaths = this.criticalPaths.map((p) => p.clone());
     c.domainsNum = this.domainsNum.slice();
@@ -168,8 +204,19 @@ export class PreFilterState implements StateData {
     }
   }
 
-  /** calPreFilterState over every node. */
-  static compute(pod: Pod, constraints: Constraint[], nodes: readonly NodeInfo[]): PreFilterState {
+  /**
+   * calPreFilterState over every node. With `domains` (from {@link topologyDomains} over `nodes`,
+   * which then must be every node) and `nodesWithPods` (the nodes of `nodes` holding pods, in the
+   * same order), only the nodes with pods are walked: each domain starts at 0 in the order the node
+   * walk would have met it, so the counts, and their order, are the same.
+   */
+  static compute(
+    pod: Pod,
+    constraints: Constraint[],
+    nodes: readonly NodeInfo[],
+    domains?: readonly (readonly string[])[],
+    nodesWithPods?: readonly NodeInfo[],
+  ): PreFilterState {
     const s = new PreFilterState();
     s.constraints = constraints;
     s.tpValueToMatchNum = constraints.map(() => new Map());
@@ -179,19 +226,31 @@ export class PreFilterState implements StateData {
       (c) =>
         (c.nodeAffinityPolicy === 'Honor' && hasRequiredNodeAffinity(pod)) || c.nodeTaintsPolicy === 'Honor',
     );
-    for (const ni of nodes) {
+    let walk = nodes;
+    if (!policies && domains && nodesWithPods) {
+      for (let i = 0; i < constraints.length; i++) {
+        const m = s.tpValueToMatchNum[i]!;
+        for (const v of domains[i]!) m.set(v, 0);
+      }
+      walk = nodesWithPods;
+    }
+    for (let j = 0; j < walk.length; j++) {
+      const ni = walk[j]!;
       const node = ni.node;
-      if (!node || !nodeHasAllKeys(node, constraints)) continue;
-      const labels = node.metadata.labels!;
+      if (!node) continue;
+      const labels = ni.labels;
+      if (!labelsHaveAllKeys(labels, constraints)) continue;
       for (let i = 0; i < constraints.length; i++) {
         const c = constraints[i]!;
         if (policies && !matchNodeInclusionPolicies(c, pod, node)) continue;
         const v = labels[c.topologyKey]!;
         const m = s.tpValueToMatchNum[i]!;
-        const n = ni.pods.length === 0 ? 0 : countPodsMatchSelector(ni.pods, c.selector, ns);
+        const n = ni.numPods === 0 ? 0 : countPodsMatchSelector(ni.pods, c.selector, ns);
         m.set(v, (m.get(v) ?? 0) + n);
       }
     }
+    const podLabels = pod.metadata.labels;
+    s.selfMatchNum = constraints.map((c) => (c.selector.matches(podLabels) ? 1 : 0));
     s.domainsNum = s.tpValueToMatchNum.map((m) => m.size);
     s.criticalPaths = s.tpValueToMatchNum.map((m) => {
       const p = new CriticalPaths();

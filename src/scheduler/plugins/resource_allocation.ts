@@ -115,29 +115,30 @@ export class AllocationScorer {
 
   score(podRequests: readonly number[], nodeInfo: NodeInfo): number {
     if (!nodeInfo.node) return 0;
-    const base = this.#useRequested ? nodeInfo.requested : nodeInfo.nonZeroRequested;
-    const a = nodeInfo.allocatable;
+    const useRequested = this.#useRequested;
     const req = this.#req;
     const alloc = this.#alloc;
+    // cpu, memory and ephemeral-storage come from the NodeInfo's own copies of the numbers.
     for (let i = 0; i < req.length; i++) {
       const podReq = podRequests[i]!;
       let al = 0;
       let rq = 0;
       switch (this.#kinds[i]) {
         case KIND_CPU:
-          al = a.milliCPU;
-          rq = base.milliCPU + podReq;
+          al = nodeInfo.allocatableMilliCPU;
+          rq = (useRequested ? nodeInfo.requestedMilliCPU : nodeInfo.nonZeroRequestedMilliCPU) + podReq;
           break;
         case KIND_MEMORY:
-          al = a.memory;
-          rq = base.memory + podReq;
+          al = nodeInfo.allocatableMemory;
+          rq = (useRequested ? nodeInfo.requestedMemory : nodeInfo.nonZeroRequestedMemory) + podReq;
           break;
         case KIND_EPHEMERAL:
-          al = a.ephemeralStorage;
-          rq = nodeInfo.requested.ephemeralStorage + podReq;
+          al = nodeInfo.allocatableEphemeralStorage;
+          rq = nodeInfo.requestedEphemeralStorage + podReq;
           break;
         default: {
           const name = this.#names[i]!;
+          const a = nodeInfo.allocatable;
           if ((podReq !== 0 || !this.#scalarName[i]) && a.scalar.has(name)) {
             al = a.scalar.get(name)!;
             rq = (nodeInfo.requested.scalar.get(name) ?? 0) + podReq;

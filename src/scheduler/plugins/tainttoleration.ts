@@ -2,7 +2,7 @@
  * TaintToleration: a node's NoSchedule and NoExecute taints must be tolerated (Filter); nodes with
  * fewer untolerated PreferNoSchedule taints score higher (Score, normalized in reverse).
  */
-import type { CycleState, StateData } from '../framework/cycle_state.ts';
+import { type CycleState, type StateData, StateReader } from '../framework/cycle_state.ts';
 import {
   ActionType,
   type ClusterEvent,
@@ -37,10 +37,11 @@ class PreScoreState implements StateData {
 
 export class TaintToleration implements FilterPlugin, PreScorePlugin, ScorePlugin {
   readonly name = Names.TaintToleration;
+  readonly #preScoreState = new StateReader<PreScoreState>(PRE_SCORE_KEY);
 
   filter(_state: CycleState, pod: Pod, nodeInfo: NodeInfo): MaybeStatus {
-    const taints = nodeInfo.node?.spec?.taints;
-    if (!taints || taints.length === 0) return undefined;
+    const taints = nodeInfo.taints;
+    if (taints.length === 0) return undefined;
     const taint = findUntoleratedTaint(taints, pod.spec?.tolerations, doNotScheduleTaint);
     if (!taint) return undefined;
     return Status.unresolvable(`node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}`);
@@ -57,9 +58,11 @@ export class TaintToleration implements FilterPlugin, PreScorePlugin, ScorePlugi
 
   /** The number of PreferNoSchedule taints the pod does not tolerate. */
   score(state: CycleState, pod: Pod, nodeInfo: NodeInfo): number {
-    const tolerations = state.read<PreScoreState>(PRE_SCORE_KEY)?.tolerations ?? pod.spec?.tolerations ?? [];
+    const taints = nodeInfo.taints;
+    if (taints.length === 0) return 0;
+    const tolerations = this.#preScoreState.read(state)?.tolerations ?? pod.spec?.tolerations ?? [];
     let n = 0;
-    for (const taint of nodeInfo.node?.spec?.taints ?? []) {
+    for (const taint of taints) {
       if (taint.effect === 'PreferNoSchedule' && !tolerationsTolerateTaint(tolerations, taint)) n++;
     }
     return n;
