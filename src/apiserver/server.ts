@@ -167,13 +167,24 @@ export class ApiServer {
       })),
     );
     const objects = registryObjectGetter(() => this.registry, this.catalog);
-    const saLookup = (ns: string, name: string) => objects('serviceaccounts', ns, name);
+    // Admission looks the pod's service account up on every create: from the watch cache when current.
+    const saLookup = async (ns: string, name: string) => {
+      const def = this.catalog.get('', 'v1', 'serviceaccounts');
+      if (!def) return null;
+      try {
+        return await this.registry.getCurrent(def, ns, name);
+      } catch (err) {
+        if (err instanceof ApiError && err.code === 404) return null;
+        throw err;
+      }
+    };
     this.allocator = new ServiceAllocator(store, opts.serviceCidr ?? DEFAULT_SERVICE_CIDR);
     this.registry = new Registry({
       store,
       clock: this.#clock,
       validateMeta: opts.validateMeta,
       logger: this.#log,
+      caches: this.caches,
       hooks: new Map([
         ['/services', serviceHooks(this.allocator)],
         ...(opts.serviceAccounts ? [['/pods', serviceAccountAdmission(saLookup)] as const] : []),

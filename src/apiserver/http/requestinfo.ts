@@ -46,6 +46,9 @@ function isWatch(query: URLSearchParams): boolean {
   return w === 'true' || w === '1';
 }
 
+const NAMESPACE_SUBRESOURCES: ReadonlySet<string> = new Set(['status', 'finalize']);
+const CONNECT_SUBRESOURCES: ReadonlySet<string> = new Set(['exec', 'attach', 'portforward', 'proxy']);
+
 export function parseRequestInfo(method: string, path: string, query: URLSearchParams): RequestInfo {
   const parts = path.split('/').filter((p) => p !== '');
   if (parts[0] !== 'api' && parts[0] !== 'apis') return { kind: 'other', path };
@@ -61,7 +64,7 @@ export function parseRequestInfo(method: string, path: string, query: URLSearchP
   }
   const version = parts[i++]!;
   if (parts.length === i) return { kind: 'discovery', root: parts[0] as 'api' | 'apis', group, version };
-  let rest = parts.slice(i).map((p) => decodeURIComponent(p));
+  let rest = parts.slice(i).map((p) => (p.includes('%') ? decodeURIComponent(p) : p));
   let watchPath = false;
   if (rest[0] === 'watch') {
     // Deprecated /watch/ paths.
@@ -71,7 +74,7 @@ export function parseRequestInfo(method: string, path: string, query: URLSearchP
   let namespace = '';
   // /namespaces/{ns}/{resource}/… unless the third segment is a namespace's own subresource
   // (/namespaces/{name}/status, /finalize): then it is about the namespace object.
-  if (rest[0] === 'namespaces' && rest.length >= 3 && !['status', 'finalize'].includes(rest[2]!)) {
+  if (rest[0] === 'namespaces' && rest.length >= 3 && !NAMESPACE_SUBRESOURCES.has(rest[2]!)) {
     namespace = rest[1]!;
     rest = rest.slice(2);
   }
@@ -97,6 +100,6 @@ export function parseRequestInfo(method: string, path: string, query: URLSearchP
     default:
       verb = 'connect';
   }
-  if (['exec', 'attach', 'portforward', 'proxy'].includes(subresource)) verb = 'connect';
+  if (CONNECT_SUBRESOURCES.has(subresource)) verb = 'connect';
   return { kind: 'resource', verb, group, version, namespace, resource, name, subresource, rest: more };
 }

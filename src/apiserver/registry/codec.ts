@@ -10,6 +10,8 @@ const decoder = new TextDecoder();
 
 /** The bytes stored for `obj` (its resourceVersion is not stored). */
 export function encodeForStorage(obj: KubeObject): Uint8Array {
+  // Without a resourceVersion (a new object) there is nothing to leave out: no copy.
+  if (obj.metadata.resourceVersion === undefined) return encoder.encode(JSON.stringify(obj));
   const { resourceVersion: _rv, ...meta } = obj.metadata;
   return encoder.encode(JSON.stringify({ ...obj, metadata: meta }));
 }

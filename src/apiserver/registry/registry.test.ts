@@ -3,11 +3,14 @@ import { describe, it } from 'node:test';
 import { ApiError } from '../../api/errors.ts';
 import { MemoryStore } from '../../storage/memory/store.ts';
 import { FakeClock } from '../../util/clock.ts';
+import { silentLogger } from '../../util/log.ts';
 import { bootstrapCluster } from '../bootstrap.ts';
 import { Catalog } from '../catalog.ts';
 import type { KubeObject } from '../object.ts';
 import { builtinResources } from '../resources/builtin.ts';
-import { type ApiWatchEvent, Registry } from './registry.ts';
+import { CachedEvent, WatchCaches } from '../watchcache/index.ts';
+import { decodeFromStorage } from './codec.ts';
+import { type ApiWatchEvent, type CachedObjects, type CacheSource, Registry } from './registry.ts';
 import { validateMeta } from './validate-meta.ts';
 
 async function setup() {
@@ -419,5 +422,210 @@ describe('Registry', () => {
       { subresource: 'finalize' },
     );
     assert.equal((await apiError(registry.get(nss, '', 'going'))).code, 404);
+  });
+});
+
+/**
+ * A registry reading from watch caches: `real` ones (started for every resource, as the server does),
+ * or a `snapshot` of the store taken by `freeze()` that never changes — a cache that fell behind.
+ */
+async function setupCached() {
+  const clock = new FakeClock(Date.UTC(2026, 10, 25, 12, 0, 0));
+  const store = new MemoryStore({ clock });
+  const catalog = new Catalog();
+  for (const d of builtinResources()) catalog.add(d);
+  const real = new WatchCaches(store, silentLogger);
+  let frozen: { revision: number; objects: Map<string, CachedEvent> } | null = null;
+  let hits = 0;
+  const snapshot: CachedObjects = {
+    loaded: true,
+    get revision() {
+      return frozen?.revision ?? 0;
+    },
+    peek(key) {
+      const e = frozen?.objects.get(key);
+      if (e) hits++;
+      return e;
+    },
+  };
+  const source: CacheSource = {
+    existing: (group, resource) => (frozen ? snapshot : real.existing(group, resource)),
+  };
+  const registry = new Registry({ store, clock, validateMeta, caches: source });
+  await bootstrapCluster(registry, catalog);
+  for (const d of catalog.all()) real.for(d);
+  for (const d of catalog.all()) await real.for(d).waitFor(await store.currentRevision());
+  const def = (group: string, resource: string) => catalog.get(group, 'v1', resource)!;
+  /** From now on the registry sees the store as it is now, whatever is written later. */
+  const freeze = async () => {
+    const page = await store.range('/registry/');
+    const objects = new Map<string, CachedEvent>();
+    for (const kv of page.items) {
+      objects.set(kv.key, new CachedEvent('ADDED', kv.modRevision, decodeFromStorage(kv), null));
+    }
+    frozen = { revision: page.revision, objects };
+  };
+  return { store, registry, def, freeze, hits: () => hits, stop: () => real.stop() };
+}
+
+describe('Registry with watch caches', () => {
+  it('creates into a namespace created just before; refuses one terminating, however stale the cache', async () => {
+    const { registry, def, freeze, hits, stop } = await setupCached();
+    try {
+      const nss = def('', 'namespaces');
+      const cms = def('', 'configmaps');
+      // Real caches: no waiting between the namespace's write and the create into it.
+      await registry.create(nss, '', { metadata: { name: 'fresh' } });
+      await registry.create(cms, 'fresh', { metadata: { name: 'a' } });
+      await registry.delete(nss, '', 'fresh');
+      assert.equal((await apiError(registry.create(cms, 'fresh', { metadata: { name: 'b' } }))).code, 403);
+      // A cache that has not seen the namespace, then one that still has it active.
+      await freeze();
+      await registry.create(nss, '', { metadata: { name: 'later' } });
+      await registry.create(cms, 'later', { metadata: { name: 'a' } });
+      await freeze();
+      const before = hits();
+      await registry.delete(nss, '', 'later');
+      const refused = await apiError(registry.create(cms, 'later', { metadata: { name: 'b' } }));
+      assert.equal(refused.code, 403);
+      assert.match(refused.message, /because it is being terminated/);
+      assert.ok(hits() > before, 'the delete started from the cached copy');
+      // A current cache answers for an active namespace without storage, and still refuses a missing one.
+      await freeze();
+      await registry.create(cms, 'default', { metadata: { name: 'c' } });
+      assert.equal((await apiError(registry.create(cms, 'gone', { metadata: { name: 'c' } }))).code, 404);
+    } finally {
+      stop();
+    }
+  });
+
+  it('a write from a stale cached copy conflicts, then is retried from storage', async () => {
+    const { registry, def, freeze, hits, stop } = await setupCached();
+    try {
+      const cms = def('', 'configmaps');
+      const pods = def('', 'pods');
+      const a = await registry.create(cms, 'default', { metadata: { name: 'a', labels: { one: '1' } } });
+      await registry.create(pods, 'default', {
+        metadata: { name: 'p' },
+        spec: { containers: [{ name: 'c', image: 'busybox' }] },
+      });
+      await freeze();
+      // Written after the cache's snapshot.
+      await registry.update(cms, 'default', 'a', {
+        ...a,
+        metadata: { name: 'a', labels: { one: '1', two: '2' } },
+      });
+      await registry.patch(pods, 'default', 'p', (p) => {
+        p!.metadata.labels = { late: 'yes' };
+        return p!;
+      });
+      let seen = hits();
+      const patched = await registry.patch(cms, 'default', 'a', (cm) => {
+        cm!.metadata.labels = { ...cm!.metadata.labels, three: '3' };
+        return cm!;
+      });
+      assert.ok(hits() > seen);
+      assert.deepEqual(patched.object.metadata.labels, { one: '1', two: '2', three: '3' });
+      seen = hits();
+      const bound = await registry.updateStored(pods, 'default', 'p', (p) => {
+        p.spec = { ...(p.spec as object), nodeName: 'n1' };
+        return p;
+      });
+      assert.ok(hits() > seen);
+      assert.deepEqual(bound.metadata.labels, { late: 'yes' });
+      const stored = await registry.get(pods, 'default', 'p');
+      assert.equal((stored.spec as { nodeName?: string }).nodeName, 'n1');
+      assert.deepEqual(stored.metadata.labels, { late: 'yes' });
+      assert.equal(stored.metadata.resourceVersion, bound.metadata.resourceVersion);
+    } finally {
+      stop();
+    }
+  });
+
+  it('a precondition, resourceVersion or refusal that only the stale cached copy contradicts is no error', async () => {
+    const { registry, def, freeze, stop } = await setupCached();
+    try {
+      const cms = def('', 'configmaps');
+      const pods = def('', 'pods');
+      const a = await registry.create(cms, 'default', { metadata: { name: 'a', labels: { v: '1' } } });
+      const p = await registry.create(pods, 'default', {
+        metadata: { name: 'p', labels: { blocked: 'yes' } },
+        spec: { containers: [{ name: 'c', image: 'busybox' }] },
+      });
+      await freeze();
+      const a2 = (
+        await registry.update(cms, 'default', 'a', { ...a, metadata: { name: 'a', labels: { v: '2' } } })
+      ).object;
+      const p2 = (
+        await registry.patch(pods, 'default', 'p', (x) => {
+          x!.metadata.labels = {};
+          return x!;
+        })
+      ).object;
+      const rv = a2.metadata.resourceVersion!;
+      // PUT conditioned on the stored version.
+      const put = await registry.update(cms, 'default', 'a', {
+        ...a2,
+        metadata: { name: 'a', resourceVersion: rv, labels: { v: '3' } },
+      });
+      assert.equal(put.object.metadata.labels?.v, '3');
+      // updateStored with preconditions only the stale copy fails.
+      const pre = { uid: p2.metadata.uid, resourceVersion: p2.metadata.resourceVersion };
+      const bound = await registry.updateStored(
+        pods,
+        'default',
+        'p',
+        (x) => {
+          if (x.metadata.labels?.blocked)
+            throw ApiError.conflict({ group: '', resource: 'pods' }, 'p', 'blocked');
+          x.spec = { ...(x.spec as object), nodeName: 'n1' };
+          return x;
+        },
+        { preconditions: pre },
+      );
+      assert.equal((bound.spec as { nodeName?: string }).nodeName, 'n1');
+      // A precondition storage contradicts is still a 409.
+      const stale = await apiError(
+        registry.updateStored(pods, 'default', 'p', (x) => x, {
+          preconditions: { resourceVersion: p.metadata.resourceVersion },
+        }),
+      );
+      assert.equal(stale.code, 409);
+      assert.match(stale.message, /Precondition failed: ResourceVersion in precondition/);
+      const staleRv = await apiError(
+        registry.update(cms, 'default', 'a', { ...a2, metadata: { name: 'a', resourceVersion: rv } }),
+      );
+      assert.equal(staleRv.code, 409);
+      // Delete with a precondition only the stale copy fails.
+      const current = await registry.get(cms, 'default', 'a');
+      const del = await registry.delete(cms, 'default', 'a', {
+        preconditions: { resourceVersion: current.metadata.resourceVersion },
+      });
+      assert.equal(del.deleted, true);
+    } finally {
+      stop();
+    }
+  });
+
+  it('an update that would change nothing against the stale cached copy is decided by storage', async () => {
+    const { registry, def, freeze, stop } = await setupCached();
+    try {
+      const cms = def('', 'configmaps');
+      const a = await registry.create(cms, 'default', { metadata: { name: 'a' }, data: { k: 'old' } });
+      await freeze();
+      const changed = await registry.update(cms, 'default', 'a', { ...a, data: { k: 'new' } });
+      // The same as the cached copy, but not as storage: it is written.
+      const back = await registry.update(cms, 'default', 'a', {
+        metadata: { name: 'a' },
+        data: { k: 'old' },
+      });
+      assert.deepEqual(back.object.data, { k: 'old' });
+      assert.ok(
+        Number(back.object.metadata.resourceVersion) > Number(changed.object.metadata.resourceVersion),
+      );
+      assert.deepEqual((await registry.get(cms, 'default', 'a')).data, { k: 'old' });
+    } finally {
+      stop();
+    }
   });
 });

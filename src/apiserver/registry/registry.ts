@@ -28,6 +28,7 @@ import {
   schemaFor,
   updateManagedFields,
 } from '../ssa/index.ts';
+import { type CachedEvent, copyObject } from '../watchcache/cache.ts';
 import { decodeFromStorage, encodeForStorage } from './codec.ts';
 import {
   checkMetaShape,
@@ -68,6 +69,39 @@ export interface RegistryOptions {
   /** Hooks by `${group}/${resource}`. */
   hooks?: Map<string, ResourceHooks>;
   logger?: Logger;
+  /**
+   * The watch caches (the server's), which reads may start from where that is safe: see
+   * {@link Registry}. Without them every read goes to the store.
+   */
+  caches?: CacheSource;
+}
+
+/** Where the registry finds a resource's watch cache (WatchCaches). */
+export interface CacheSource {
+  /** The cache of `group/resource` if it is running; never starts one. */
+  existing(group: string, resource: string): CachedObjects | undefined;
+}
+
+/** What the registry reads of a watch cache (ResourceCache). */
+export interface CachedObjects {
+  /** Holding the resource's objects now (loaded, following the store). */
+  readonly loaded: boolean;
+  /** The revision up to which it has applied every change. */
+  readonly revision: number;
+  /** The entry under a storage key; its object is shared and never to be modified. */
+  peek(key: string): CachedEvent | undefined;
+}
+
+/** The object a conditional write starts from, and the version its write is conditioned on. */
+interface WriteSource {
+  /** The modRevision read: the write's compare-and-swap fails unless the object is still at it. */
+  readonly revision: number;
+  /** Read from the watch cache: a guess, which only a write accepted at {@link revision} confirms. */
+  readonly fromCache: boolean;
+  /** The cache had applied every write this registry made to the resource when it was read. */
+  readonly current: boolean;
+  /** A fresh copy of the object (each call), which the caller may modify. */
+  copy(): KubeObject;
 }
 
 export interface WriteOptions {
@@ -156,6 +190,18 @@ export function parseResourceVersion(rv: string | undefined, what = 'resourceVer
   return n;
 }
 
+/**
+ * Reads from the watch caches (as kube-apiserver's cacher and NamespaceLifecycle admission do) are
+ * never weaker than a storage read:
+ * - a write conditioned on a version (update, patch, delete, updateStored) may start from the cache's
+ *   copy: the store's compare-and-swap refuses a stale one, and anything else the copy led to (an
+ *   error, a precondition or resourceVersion mismatch, a no-op) is decided again from storage, unless
+ *   the cache was current;
+ * - an existence check (the namespace of a create, a taken name) uses the cache only when it is
+ *   current: it has applied every write this registry has made to that resource — the registry
+ *   notes the revision of each before acknowledging it, and nothing else writes resources' keys. A
+ *   write still in flight is concurrent with the check, which may see it or not, as with storage.
+ */
 export class Registry {
   readonly #store: Store;
   readonly #clock: Clock;
@@ -163,6 +209,9 @@ export class Registry {
   readonly #hooks: Map<string, ResourceHooks>;
   readonly #log: Logger;
   readonly #ssaSchemas = new WeakMap<ResourceDef, SsaSchema>();
+  readonly #caches: CacheSource | undefined;
+  /** By `group/resource`: the revision of the latest write this registry made to it (see {@link Registry}). */
+  readonly #written = new Map<string, number>();
 
   constructor(options: RegistryOptions) {
     this.#log = options.logger ?? silentLogger;
@@ -170,6 +219,118 @@ export class Registry {
     this.#clock = options.clock;
     this.#validateMeta = options.validateMeta;
     this.#hooks = options.hooks ?? new Map();
+    this.#caches = options.caches;
+  }
+
+  // ---- writes to the store, noted for the caches' currency --------------------------------------
+
+  #noteWrite(def: ResourceDef, revision: number): void {
+    const k = `${def.group}/${def.resource}`;
+    if (revision > (this.#written.get(k) ?? 0)) this.#written.set(k, revision);
+  }
+
+  /** After a failed write: unless the store said why nothing was written, assume it may have been. */
+  #noteFailedWrite(def: ResourceDef, err: unknown): void {
+    if (err instanceof ConflictError || err instanceof KeyExistsError || err instanceof KeyNotFoundError)
+      return;
+    this.#noteWrite(def, this.#store.stats().revision);
+  }
+
+  async #storeCreate(def: ResourceDef, key: string, obj: KubeObject): Promise<KeyValue> {
+    try {
+      const kv = await this.#store.create(key, encodeForStorage(obj), this.#ttl(def));
+      this.#noteWrite(def, kv.modRevision);
+      return kv;
+    } catch (err) {
+      this.#noteFailedWrite(def, err);
+      throw err;
+    }
+  }
+
+  async #storeUpdate(def: ResourceDef, key: string, obj: KubeObject, expected: number): Promise<KeyValue> {
+    try {
+      const kv = await this.#store.update(key, encodeForStorage(obj), expected, this.#ttl(def));
+      this.#noteWrite(def, kv.modRevision);
+      return kv;
+    } catch (err) {
+      this.#noteFailedWrite(def, err);
+      throw err;
+    }
+  }
+
+  async #storeDelete(def: ResourceDef, key: string, expected: number): Promise<number> {
+    try {
+      const res = await this.#store.delete(key, { expectedModRevision: expected });
+      this.#noteWrite(def, res.revision);
+      return res.revision;
+    } catch (err) {
+      this.#noteFailedWrite(def, err);
+      throw err;
+    }
+  }
+
+  // ---- reads from the watch caches ---------------------------------------------------------------
+
+  /** The running cache of `group/resource`, and whether it is current (see {@link Registry}). */
+  #cache(group: string, resource: string): { cache: CachedObjects; current: boolean } | undefined {
+    const cache = this.#caches?.existing(group, resource);
+    if (!cache) return undefined;
+    const written = this.#written.get(`${group}/${resource}`) ?? 0;
+    return { cache, current: cache.loaded && cache.revision >= written };
+  }
+
+  /**
+   * The cached object under `key` when the cache is current (its object is shared: read only).
+   * Kinds with a time to live are never served so: the store expires them on its own.
+   */
+  #currentCached(def: ResourceDef, key: string): CachedEvent | undefined {
+    if (def.strategy.ttlSeconds) return undefined;
+    const c = this.#cache(def.group, def.resource);
+    return c?.current ? c.cache.peek(key) : undefined;
+  }
+
+  /**
+   * What a conditional write starts from: with `useCache`, the cache's copy when it has the object
+   * (see {@link WriteSource}); else the stored object; null when storage has none.
+   */
+  async #readForWrite(
+    def: ResourceDef,
+    namespace: string,
+    name: string,
+    useCache: boolean,
+  ): Promise<WriteSource | null> {
+    if (useCache) {
+      const c = this.#cache(def.group, def.resource);
+      const e = c?.cache.peek(storageKey(def, namespace, name));
+      if (e) {
+        const current = c!.current && !def.strategy.ttlSeconds;
+        return {
+          revision: e.revision,
+          fromCache: true,
+          current,
+          copy: () => {
+            const obj = copyObject(e.object);
+            if (def.custom) obj.apiVersion = apiVersionOf(def);
+            return obj;
+          },
+        };
+      }
+    }
+    const kv = await this.#read(def, namespace, name);
+    if (!kv) return null;
+    return { revision: kv.modRevision, fromCache: false, current: true, copy: () => this.#decode(def, kv) };
+  }
+
+  /**
+   * A copy of the object, from the watch cache when it is current (see {@link Registry}), else from
+   * storage. For lookups that admission makes on every create.
+   */
+  async getCurrent(def: ResourceDef, namespace: string, name: string): Promise<KubeObject> {
+    const e = this.#currentCached(def, storageKey(def, namespace, name));
+    if (!e) return this.get(def, namespace, name);
+    const obj = copyObject(e.object);
+    if (def.custom) obj.apiVersion = apiVersionOf(def);
+    return obj;
   }
 
   #hooksFor(def: ResourceDef): ResourceHooks | undefined {
@@ -270,13 +431,20 @@ export class Registry {
     return this.#decode(def, kv);
   }
 
-  /** Fails unless namespace `ns` exists and is not terminating (for creates into it). */
+  /**
+   * Fails unless namespace `ns` exists and is not terminating (for creates into it). An active
+   * namespace in the current watch cache is enough (as NamespaceLifecycle's informer); a miss, a
+   * terminating one or a cache that may be behind is decided by storage.
+   */
   async #checkNamespace(ns: string): Promise<void> {
-    const kv = await this.#store.get(`/registry/core/namespaces/${ns}`);
+    const key = `/registry/core/namespaces/${ns}`;
+    const c = this.#cache('', 'namespaces');
+    const cached = c?.current ? c.cache.peek(key)?.object : undefined;
+    if (cached && !terminating(cached)) return;
+    const kv = await this.#store.get(key);
     if (!kv) throw ApiError.notFound({ group: '', resource: 'namespaces' }, ns);
     const obj = decodeFromStorage(kv);
-    const phase = (obj.status as { phase?: string } | undefined)?.phase;
-    if (obj.metadata.deletionTimestamp || phase === 'Terminating') {
+    if (terminating(obj)) {
       throw new ApiError(
         403,
         'Forbidden',
@@ -342,6 +510,17 @@ export class Registry {
     return obj;
   }
 
+  /**
+   * Whether an object named so exists: from the watch cache when it is current (either answer; the
+   * create itself is atomic all the same), else from storage.
+   */
+  async #nameTaken(def: ResourceDef, namespace: string, name: string): Promise<boolean> {
+    const key = storageKey(def, namespace, name);
+    const c = def.strategy.ttlSeconds ? undefined : this.#cache(def.group, def.resource);
+    if (c?.current) return c.cache.peek(key) !== undefined;
+    return (await this.#read(def, namespace, name)) !== null;
+  }
+
   async create(
     def: ResourceDef,
     namespace: string,
@@ -367,16 +546,12 @@ export class Registry {
     }
     const hooks = this.#hooksFor(def);
     // A name that is taken is a 409 before anything is reserved for the new object.
-    if (hooks?.beforeCreate && (await this.#read(def, namespace, name))) {
+    if (hooks?.beforeCreate && (await this.#nameTaken(def, namespace, name))) {
       throw ApiError.alreadyExists(this.#gr(def), name);
     }
     const undo = await hooks?.beforeCreate?.(obj, false);
     try {
-      const kv = await this.#store.create(
-        storageKey(def, namespace, name),
-        encodeForStorage(obj),
-        this.#ttl(def),
-      );
+      const kv = await this.#storeCreate(def, storageKey(def, namespace, name), obj);
       obj.metadata.resourceVersion = String(kv.modRevision);
       return obj;
     } catch (err) {
@@ -421,86 +596,107 @@ export class Registry {
     mutate: (current: KubeObject | null) => KubeObject,
   ): Promise<{ object: KubeObject; created: boolean }> {
     const key = storageKey(def, namespace, name);
+    let useCache = !opts.dryRun;
     for (let attempt = 0; ; attempt++) {
-      const kv = await this.#read(def, namespace, name);
-      if (!kv) {
+      const src = await this.#readForWrite(def, namespace, name, useCache);
+      useCache = false;
+      if (!src) {
         if (!(def.strategy.allowCreateOnUpdate || opts.createIfMissing) || opts.subresource)
           throw ApiError.notFound(this.#gr(def), name);
         const created = await this.create(def, namespace, mutate(null), opts);
         return { object: created, created: true };
       }
-      const old = this.#decode(def, kv);
-      if (wantRv !== undefined && wantRv !== kv.modRevision) {
-        storageError(new ConflictError(kv, wantRv), def, name);
-      }
-      // A second decode of the stored bytes is a deep copy, and cheaper than structuredClone.
-      const next = mutate(this.#decode(def, kv));
-      const ctx = this.#ctx(def, namespace, opts);
-      if (next.metadata.uid && next.metadata.uid !== old.metadata.uid) {
-        throw ApiError.conflict(
-          this.#gr(def),
-          name,
-          `Precondition failed: UID in precondition: ${next.metadata.uid}, UID in object meta: ${old.metadata.uid}`,
-        );
-      }
-      keepImmutableMeta(next, old);
-      next.apiVersion = old.apiVersion;
-      next.kind = old.kind;
-      if (def.strategy.statusSubresource) {
-        if (ctx.subresource === 'status') {
-          // The status subresource changes status only (and metadata other than labels).
-          const status = next.status;
-          const labels = old.metadata.labels;
-          for (const k of Object.keys(next)) if (k !== 'metadata' && k !== 'status') delete next[k];
-          for (const [k, v] of Object.entries(old)) if (k !== 'metadata' && k !== 'status') next[k] = v;
-          next.apiVersion = old.apiVersion;
-          next.kind = old.kind;
-          if (labels) next.metadata.labels = labels;
-          else delete next.metadata.labels;
-          if (status === undefined) delete next.status;
-        } else if (def.strategy.statusWritableFrom?.includes(ctx.subresource)) {
-          // This subresource writes status too (pods/binding).
-        } else if (old.status !== undefined) next.status = old.status;
-        else delete next.status;
-      }
-      def.strategy.prepareForUpdate?.(next, old, ctx);
-      def.strategy.defaults?.(next);
-      if (def.strategy.generation && specChanged(next, old)) {
-        next.metadata.generation = (old.metadata.generation ?? 0) + 1;
-      }
-      this.#validate(def, next, ctx, old);
-      // A server-side apply may change only who owns which field: that is a change too.
-      if (sameObject(next, old, opts.apply)) return { object: old, created: false };
-      this.#manageFields(def, old, next, opts, ctx);
-      // Removing the last finalizer of an object being deleted deletes it — unless the kind still
-      // defers its deletion (a namespace whose spec.finalizers are not yet cleared).
-      if (
-        next.metadata.deletionTimestamp &&
-        (next.metadata.finalizers ?? []).length === 0 &&
-        !(def.strategy.deferDelete?.(clone(next), ctx.now) ?? false)
-      ) {
+      // An attempt from the cache's copy does not count against the retries.
+      if (src.fromCache) attempt--;
+      let wrote = false;
+      try {
+        const old = src.copy();
+        if (wantRv !== undefined && wantRv !== src.revision) {
+          throw ApiError.conflict(
+            this.#gr(def),
+            name,
+            'the object has been modified; please apply your changes to the latest version and try again',
+          );
+        }
+        const next = mutate(src.copy());
+        const ctx = this.#ctx(def, namespace, opts);
+        if (next.metadata.uid && next.metadata.uid !== old.metadata.uid) {
+          throw ApiError.conflict(
+            this.#gr(def),
+            name,
+            `Precondition failed: UID in precondition: ${next.metadata.uid}, UID in object meta: ${old.metadata.uid}`,
+          );
+        }
+        keepImmutableMeta(next, old);
+        next.apiVersion = old.apiVersion;
+        next.kind = old.kind;
+        if (def.strategy.statusSubresource) {
+          if (ctx.subresource === 'status') {
+            // The status subresource changes status only (and metadata other than labels).
+            const status = next.status;
+            const labels = old.metadata.labels;
+            for (const k of Object.keys(next)) if (k !== 'metadata' && k !== 'status') delete next[k];
+            for (const [k, v] of Object.entries(old)) if (k !== 'metadata' && k !== 'status') next[k] = v;
+            next.apiVersion = old.apiVersion;
+            next.kind = old.kind;
+            if (labels) next.metadata.labels = labels;
+            else delete next.metadata.labels;
+            if (status === undefined) delete next.status;
+          } else if (def.strategy.statusWritableFrom?.includes(ctx.subresource)) {
+            // This subresource writes status too (pods/binding).
+          } else if (old.status !== undefined) next.status = old.status;
+          else delete next.status;
+        }
+        def.strategy.prepareForUpdate?.(next, old, ctx);
+        def.strategy.defaults?.(next);
+        if (def.strategy.generation && specChanged(next, old)) {
+          next.metadata.generation = (old.metadata.generation ?? 0) + 1;
+        }
+        this.#validate(def, next, ctx, old);
+        // A server-side apply may change only who owns which field: that is a change too.
+        if (sameObject(next, old, opts.apply)) {
+          // Nothing to write: the answer is the object read, which a cache must have had current.
+          if (!src.current) continue;
+          return { object: old, created: false };
+        }
+        this.#manageFields(def, old, next, opts, ctx);
+        // Removing the last finalizer of an object being deleted deletes it — unless the kind still
+        // defers its deletion (a namespace whose spec.finalizers are not yet cleared).
+        if (
+          next.metadata.deletionTimestamp &&
+          (next.metadata.finalizers ?? []).length === 0 &&
+          !(def.strategy.deferDelete?.(clone(next), ctx.now) ?? false)
+        ) {
+          if (opts.dryRun) return { object: next, created: false };
+          try {
+            const revision = await this.#storeDelete(def, key, src.revision);
+            wrote = true;
+            next.metadata.resourceVersion = String(revision);
+            await this.#afterDelete(def, old);
+            return { object: next, created: false };
+          } catch (err) {
+            if (err instanceof ConflictError && wantRv === undefined && attempt < DELETE_RETRIES) continue;
+            storageError(err, def, name);
+          }
+        }
+        const effects = await this.#hooksFor(def)?.beforeUpdate?.(next, old, opts.dryRun ?? false);
         if (opts.dryRun) return { object: next, created: false };
         try {
-          const res = await this.#store.delete(key, { expectedModRevision: kv.modRevision });
-          next.metadata.resourceVersion = String(res.revision);
-          await this.#afterDelete(def, old);
+          const written = await this.#storeUpdate(def, key, next, src.revision);
+          wrote = true;
+          next.metadata.resourceVersion = String(written.modRevision);
+          await effects?.commit();
           return { object: next, created: false };
         } catch (err) {
+          await effects?.undo();
           if (err instanceof ConflictError && wantRv === undefined && attempt < DELETE_RETRIES) continue;
           storageError(err, def, name);
         }
-      }
-      const effects = await this.#hooksFor(def)?.beforeUpdate?.(next, old, opts.dryRun ?? false);
-      if (opts.dryRun) return { object: next, created: false };
-      try {
-        const written = await this.#store.update(key, encodeForStorage(next), kv.modRevision, this.#ttl(def));
-        next.metadata.resourceVersion = String(written.modRevision);
-        await effects?.commit();
-        return { object: next, created: false };
       } catch (err) {
-        await effects?.undo();
-        if (err instanceof ConflictError && wantRv === undefined && attempt < DELETE_RETRIES) continue;
-        storageError(err, def, name);
+        // What a cached copy led to, other than a write the store accepted, is decided again from
+        // storage (see Registry): never an error or a conflict a fresh read would not give.
+        if (src.fromCache && !wrote) continue;
+        throw err;
       }
     }
   }
@@ -551,35 +747,46 @@ export class Registry {
     opts: { dryRun?: boolean; preconditions?: { uid?: string; resourceVersion?: string } } = {},
   ): Promise<KubeObject> {
     const key = storageKey(def, namespace, name);
+    let useCache = !opts.dryRun;
     for (let attempt = 0; ; attempt++) {
-      const kv = await this.#read(def, namespace, name);
-      if (!kv) throw ApiError.notFound(this.#gr(def), name);
-      const current = this.#decode(def, kv);
-      const pre = opts.preconditions;
-      if (pre?.uid && pre.uid !== current.metadata.uid) {
-        throw ApiError.conflict(
-          this.#gr(def),
-          name,
-          `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid ?? ''}`,
-        );
-      }
-      if (pre?.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) {
-        throw ApiError.conflict(
-          this.#gr(def),
-          name,
-          `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion ?? ''}`,
-        );
-      }
-      // decodeFromStorage returns a fresh object each time: mutate may change it in place.
-      const next = mutate(current);
-      if (opts.dryRun) return next;
+      const src = await this.#readForWrite(def, namespace, name, useCache);
+      useCache = false;
+      if (!src) throw ApiError.notFound(this.#gr(def), name);
+      // An attempt from the cache's copy does not count against the retries.
+      if (src.fromCache) attempt--;
       try {
-        const written = await this.#store.update(key, encodeForStorage(next), kv.modRevision, this.#ttl(def));
-        next.metadata.resourceVersion = String(written.modRevision);
-        return next;
+        // A fresh copy each attempt: mutate may change it in place.
+        const current = src.copy();
+        const pre = opts.preconditions;
+        if (pre?.uid && pre.uid !== current.metadata.uid) {
+          throw ApiError.conflict(
+            this.#gr(def),
+            name,
+            `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid ?? ''}`,
+          );
+        }
+        if (pre?.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) {
+          throw ApiError.conflict(
+            this.#gr(def),
+            name,
+            `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion ?? ''}`,
+          );
+        }
+        const next = mutate(current);
+        if (opts.dryRun) return next;
+        try {
+          const written = await this.#storeUpdate(def, key, next, src.revision);
+          next.metadata.resourceVersion = String(written.modRevision);
+          return next;
+        } catch (err) {
+          if (err instanceof ConflictError && attempt < DELETE_RETRIES) continue;
+          storageError(err, def, name);
+        }
       } catch (err) {
-        if (err instanceof ConflictError && attempt < DELETE_RETRIES) continue;
-        storageError(err, def, name);
+        // What a cached copy led to, other than a write the store accepted, is decided again from
+        // storage (see Registry): never an error or a conflict a fresh read would not give.
+        if (src.fromCache) continue;
+        throw err;
       }
     }
   }
@@ -596,70 +803,82 @@ export class Registry {
     opts: DeleteOptions = {},
   ): Promise<{ object: KubeObject; deleted: boolean }> {
     const key = storageKey(def, namespace, name);
+    let useCache = !opts.dryRun;
     for (let attempt = 0; ; attempt++) {
-      const kv = await this.#read(def, namespace, name);
-      if (!kv) throw ApiError.notFound(this.#gr(def), name);
-      const obj = this.#decode(def, kv);
-      const pre = opts.preconditions;
-      if (pre?.uid && pre.uid !== obj.metadata.uid) {
-        throw ApiError.conflict(
-          this.#gr(def),
-          name,
-          `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${obj.metadata.uid}`,
-        );
-      }
-      if (pre?.resourceVersion && pre.resourceVersion !== obj.metadata.resourceVersion) {
-        throw ApiError.conflict(
-          this.#gr(def),
-          name,
-          `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${obj.metadata.resourceVersion}`,
-        );
-      }
-      const next = this.#decode(def, kv);
-      const finalizers = new Set(next.metadata.finalizers ?? []);
-      if (opts.propagationPolicy === 'Orphan') {
-        finalizers.add('orphan');
-        finalizers.delete('foregroundDeletion');
-      } else if (opts.propagationPolicy === 'Foreground') {
-        finalizers.add('foregroundDeletion');
-        finalizers.delete('orphan');
-      }
-      const now = this.#clock.now();
-      const grace = def.strategy.gracePeriod?.(obj, opts.gracePeriodSeconds) ?? 0;
-      const deferred = def.strategy.deferDelete?.(next, now) ?? false;
-      if (finalizers.size > 0 || grace > 0 || deferred) {
-        if (finalizers.size > 0) next.metadata.finalizers = [...finalizers];
-        const current = next.metadata.deletionTimestamp;
-        const until = rfc3339(now + grace * 1000);
-        if (!current || (grace >= 0 && until < current)) {
-          next.metadata.deletionTimestamp = until;
-          next.metadata.deletionGracePeriodSeconds = grace;
-        }
-        if (sameObject(next, obj)) return { object: obj, deleted: false };
-        if (opts.dryRun) return { object: next, deleted: false };
-        try {
-          const written = await this.#store.update(
-            key,
-            encodeForStorage(next),
-            kv.modRevision,
-            this.#ttl(def),
+      const src = await this.#readForWrite(def, namespace, name, useCache);
+      useCache = false;
+      if (!src) throw ApiError.notFound(this.#gr(def), name);
+      // An attempt from the cache's copy does not count against the retries.
+      if (src.fromCache) attempt--;
+      let wrote = false;
+      try {
+        const obj = src.copy();
+        const pre = opts.preconditions;
+        if (pre?.uid && pre.uid !== obj.metadata.uid) {
+          throw ApiError.conflict(
+            this.#gr(def),
+            name,
+            `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${obj.metadata.uid}`,
           );
-          next.metadata.resourceVersion = String(written.modRevision);
-          return { object: next, deleted: false };
+        }
+        if (pre?.resourceVersion && pre.resourceVersion !== obj.metadata.resourceVersion) {
+          throw ApiError.conflict(
+            this.#gr(def),
+            name,
+            `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${obj.metadata.resourceVersion}`,
+          );
+        }
+        const next = src.copy();
+        const finalizers = new Set(next.metadata.finalizers ?? []);
+        if (opts.propagationPolicy === 'Orphan') {
+          finalizers.add('orphan');
+          finalizers.delete('foregroundDeletion');
+        } else if (opts.propagationPolicy === 'Foreground') {
+          finalizers.add('foregroundDeletion');
+          finalizers.delete('orphan');
+        }
+        const now = this.#clock.now();
+        const grace = def.strategy.gracePeriod?.(obj, opts.gracePeriodSeconds) ?? 0;
+        const deferred = def.strategy.deferDelete?.(next, now) ?? false;
+        if (finalizers.size > 0 || grace > 0 || deferred) {
+          if (finalizers.size > 0) next.metadata.finalizers = [...finalizers];
+          const current = next.metadata.deletionTimestamp;
+          const until = rfc3339(now + grace * 1000);
+          if (!current || (grace >= 0 && until < current)) {
+            next.metadata.deletionTimestamp = until;
+            next.metadata.deletionGracePeriodSeconds = grace;
+          }
+          if (sameObject(next, obj)) {
+            // Nothing to write: the answer is the object read, which a cache must have had current.
+            if (!src.current) continue;
+            return { object: obj, deleted: false };
+          }
+          if (opts.dryRun) return { object: next, deleted: false };
+          try {
+            const written = await this.#storeUpdate(def, key, next, src.revision);
+            next.metadata.resourceVersion = String(written.modRevision);
+            return { object: next, deleted: false };
+          } catch (err) {
+            if (err instanceof ConflictError && attempt < DELETE_RETRIES) continue;
+            storageError(err, def, name);
+          }
+        }
+        if (opts.dryRun) return { object: obj, deleted: true };
+        try {
+          const revision = await this.#storeDelete(def, key, src.revision);
+          wrote = true;
+          await this.#afterDelete(def, obj);
+          obj.metadata.resourceVersion = String(revision);
+          return { object: obj, deleted: true };
         } catch (err) {
           if (err instanceof ConflictError && attempt < DELETE_RETRIES) continue;
           storageError(err, def, name);
         }
-      }
-      if (opts.dryRun) return { object: obj, deleted: true };
-      try {
-        const res = await this.#store.delete(key, { expectedModRevision: kv.modRevision });
-        await this.#afterDelete(def, obj);
-        obj.metadata.resourceVersion = String(res.revision);
-        return { object: obj, deleted: true };
       } catch (err) {
-        if (err instanceof ConflictError && attempt < DELETE_RETRIES) continue;
-        storageError(err, def, name);
+        // What a cached copy led to, other than a write the store accepted, is decided again from
+        // storage (see Registry): never an error or a conflict a fresh read would not give.
+        if (src.fromCache && !wrote) continue;
+        throw err;
       }
     }
   }
@@ -785,6 +1004,13 @@ export class Registry {
       yield errorEvent(err);
     }
   }
+}
+
+/** Whether a namespace is being deleted. */
+function terminating(ns: KubeObject): boolean {
+  return (
+    !!ns.metadata.deletionTimestamp || (ns.status as { phase?: string } | undefined)?.phase === 'Terminating'
+  );
 }
 
 /** A continue token for the next page after `lastKey` (the store's own token format). */

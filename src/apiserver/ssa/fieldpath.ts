@@ -134,10 +134,14 @@ export function comparePE(a: PathElement, b: PathElement): number {
 
 /** JSON as Go's encoders write it: sorted object keys, `<`, `>`, `&`, U+2028/9 escaped. */
 export function goJson(v: Json): string {
-  return JSON.stringify(sortKeys(v)).replace(/[<>&\u2028\u2029]/g, (c) => {
-    return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
-  });
+  // Scalars (most calls: names and key values) need no key sorting, and mostly no escaping.
+  const json = typeof v === 'object' && v !== null ? JSON.stringify(sortKeys(v)) : JSON.stringify(v);
+  return GO_ESCAPED.test(json) ? json.replace(GO_ESCAPED_ALL, goEscape) : json;
 }
+
+const GO_ESCAPED = /[<>&\u2028\u2029]/;
+const GO_ESCAPED_ALL = /[<>&\u2028\u2029]/g;
+const goEscape = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 
 function sortKeys(v: Json): Json {
   if (Array.isArray(v)) return v.map(sortKeys);
@@ -282,14 +286,29 @@ export class FieldSet {
   insert(path: Path): void {
     if (path.length === 0) return;
     let node: FieldSet = this;
-    for (let i = 0; i < path.length - 1; i++) node = node.#descend(path[i] as PathElement);
+    for (let i = 0; i < path.length - 1; i++) {
+      const pe = path[i] as PathElement;
+      node = node.#descend(pe, serializePE(pe));
+    }
     const last = path[path.length - 1] as PathElement;
     const k = serializePE(last);
     if (!node.#members.has(k)) node.#members.set(k, { pe: last });
   }
 
-  #descend(pe: PathElement): FieldSet {
-    const k = serializePE(pe);
+  /**
+   * For building a set level by level (see {@link FieldSetCursor}): the set under `pe`, made if
+   * missing; `key` is serializePE(pe).
+   */
+  descendKeyed(pe: PathElement, key: string): FieldSet {
+    return this.#descend(pe, key);
+  }
+
+  /** For building a set level by level: adds `pe` as a member here; `key` is serializePE(pe). */
+  addMemberKeyed(pe: PathElement, key: string): void {
+    this.#addMember(pe, key);
+  }
+
+  #descend(pe: PathElement, k: string): FieldSet {
     let c = this.#children.get(k);
     if (!c) {
       c = { pe, set: new FieldSet() };
@@ -426,23 +445,24 @@ export class FieldSet {
 
   #emit(includeSelf: boolean): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    const members = sortedByPE([...this.#members.values()]);
-    const children = sortedByPE([...this.#children.values()].filter((c) => !c.set.empty()));
+    // Entries with their keys (serializePE of their element), which the maps are keyed by.
+    const members = sortedEntries([...this.#members]);
+    const children = sortedEntries([...this.#children].filter(([, c]) => !c.set.empty()));
     if (includeSelf && (members.length > 0 || children.length > 0)) out['.'] = {};
     let mi = 0;
     let ci = 0;
     while (mi < members.length || ci < children.length) {
       const m = members[mi];
       const c = children[ci];
-      const order = m && c ? comparePE(m.pe, c.pe) : m ? -1 : 1;
+      const order = m && c ? comparePE(m[1].pe, c[1].pe) : m ? -1 : 1;
       if (order < 0 && m) {
-        out[serializePE(m.pe)] = {};
+        out[m[0]] = {};
         mi++;
       } else if (order > 0 && c) {
-        out[serializePE(c.pe)] = c.set.#emit(false);
+        out[c[0]] = c[1].set.#emit(false);
         ci++;
       } else if (m && c) {
-        out[serializePE(c.pe)] = c.set.#emit(true);
+        out[c[0]] = c[1].set.#emit(true);
         mi++;
         ci++;
       }
@@ -483,6 +503,44 @@ export class FieldSet {
 
 const EMPTY = new FieldSet();
 
+/**
+ * Inserts into `set` paths that a depth-first walk visits, keeping the nodes of the current path so
+ * that each insert only descends from where the last one left off. The walk keeps `path` and `keys`
+ * (serializePE of each element) as stacks and calls {@link truncate} whenever it pops them.
+ */
+export class FieldSetCursor {
+  readonly set: FieldSet;
+  /** nodes[i]: the set's node for the path's first i elements (as far as made). */
+  readonly #nodes: FieldSet[];
+
+  constructor(set: FieldSet) {
+    this.set = set;
+    this.#nodes = [set];
+  }
+
+  /** Adds the path (a no-op when empty). */
+  insert(path: readonly PathElement[], keys: readonly string[]): void {
+    const d = path.length;
+    if (d === 0) return;
+    const nodes = this.#nodes;
+    let n = nodes.length - 1;
+    while (n < d - 1) {
+      nodes.push((nodes[n] as FieldSet).descendKeyed(path[n] as PathElement, keys[n] as string));
+      n++;
+    }
+    (nodes[d - 1] as FieldSet).addMemberKeyed(path[d - 1] as PathElement, keys[d - 1] as string);
+  }
+
+  /** Forgets the nodes below a path of `length` elements (the walk went back up to it). */
+  truncate(length: number): void {
+    if (this.#nodes.length > length + 1) this.#nodes.length = length + 1;
+  }
+}
+
 function sortedByPE<T extends { pe: PathElement }>(xs: T[]): T[] {
   return xs.sort((a, b) => comparePE(a.pe, b.pe));
+}
+
+function sortedEntries<T extends { pe: PathElement }>(xs: [string, T][]): [string, T][] {
+  return xs.length < 2 ? xs : xs.sort((a, b) => comparePE(a[1].pe, b[1].pe));
 }

@@ -226,6 +226,13 @@ class Builtin implements SsaSchema {
   readonly #meta: FieldMeta | undefined;
   readonly #fields: SchemaNode | undefined;
   readonly #overlay: Overlay | undefined;
+  /**
+   * Children made before, kept for the fields the schema knows (a bounded set): schemas are
+   * immutable, and every write walks the same ones. Map keys (labels, data) are made afresh.
+   */
+  #fieldCache: Map<string, SsaSchema> | undefined;
+  #itemCache: SsaSchema | undefined;
+  #zero: Readonly<Record<string, Json>> | undefined;
 
   constructor(
     name: string,
@@ -261,20 +268,36 @@ class Builtin implements SsaSchema {
     return true;
   }
   field(key: string): SsaSchema {
+    const cached = this.#fieldCache?.get(key);
+    if (cached) return cached;
     const meta = fieldMeta(this.#fields, key);
     const ov = this.#overlay?.fields;
-    return new Builtin(key, meta, meta?.fields, ov && Object.hasOwn(ov, key) ? ov[key] : undefined);
+    const overlay = ov && Object.hasOwn(ov, key) ? ov[key] : undefined;
+    const child = new Builtin(key, meta, meta?.fields, overlay);
+    if (meta !== undefined || overlay !== undefined) {
+      this.#fieldCache ??= new Map();
+      this.#fieldCache.set(key, child);
+    }
+    return child;
   }
   item(): SsaSchema {
     if (ATOMIC_ITEM_LISTS.has(this.#name)) return atomicItem;
+    if (this.#itemCache) return this.#itemCache;
     const fields = this.#overlay?.fields;
-    return new Builtin('', undefined, this.#meta?.fields, fields ? { fields } : undefined);
+    this.#itemCache = new Builtin('', undefined, this.#meta?.fields, fields ? { fields } : undefined);
+    return this.#itemCache;
   }
   zeroFields(): Readonly<Record<string, Json>> {
+    if (this.#zero) return this.#zero;
     const ov = this.#overlay?.fields;
-    if (!ov) return NONE;
-    const out: Record<string, Json> = {};
-    for (const [k, o] of Object.entries(ov)) if (o.zero !== undefined) out[k] = o.zero;
+    let out: Record<string, Json> = NONE;
+    if (ov) {
+      out = {};
+      for (const [k, o] of Object.entries(ov)) if (o.zero !== undefined) out[k] = o.zero;
+      // Shared by every caller from now on: read only.
+      Object.freeze(out);
+    }
+    this.#zero = out;
     return out;
   }
 }
@@ -326,6 +349,10 @@ class OpenApi implements SsaSchema {
   readonly #resolve: RefResolver | undefined;
   /** Replaces the schema of `metadata` at the root (ObjectMeta for custom resources). */
   readonly #metadata: SsaSchema | undefined;
+  /** Children made before, by property (bounded by the schema); see Builtin. */
+  #fieldCache: Map<string, SsaSchema> | undefined;
+  #additionalCache: SsaSchema | undefined;
+  #itemCache: SsaSchema | undefined;
 
   constructor(s: OpenApiSchemaObject, resolve: RefResolver | undefined, metadata?: SsaSchema) {
     this.#s = s;
@@ -385,18 +412,27 @@ class OpenApi implements SsaSchema {
   }
   field(key: string): SsaSchema {
     if (this.#metadata && key === 'metadata') return this.#metadata;
+    const cached = this.#fieldCache?.get(key);
+    if (cached) return cached;
     const t = this.#target();
     if (t.properties && Object.hasOwn(t.properties, key)) {
-      return new OpenApi(t.properties[key] as OpenApiSchemaObject, this.#resolve);
+      const child = new OpenApi(t.properties[key] as OpenApiSchemaObject, this.#resolve);
+      this.#fieldCache ??= new Map();
+      this.#fieldCache.set(key, child);
+      return child;
     }
     if (isObject(t.additionalProperties as Json)) {
-      return new OpenApi(t.additionalProperties as OpenApiSchemaObject, this.#resolve);
+      this.#additionalCache ??= new OpenApi(t.additionalProperties as OpenApiSchemaObject, this.#resolve);
+      return this.#additionalCache;
     }
     return deducedSchema;
   }
   item(): SsaSchema {
+    if (this.#itemCache) return this.#itemCache;
     const items = this.#target().items;
-    return items ? new OpenApi(items, this.#resolve) : deducedSchema;
+    const child = items ? new OpenApi(items, this.#resolve) : deducedSchema;
+    this.#itemCache = child;
+    return child;
   }
   zeroFields(): Readonly<Record<string, Json>> {
     return NONE;

@@ -10,13 +10,24 @@
  */
 import type { Json, JsonObject } from '../patch/json.ts';
 import { isObject, jsonEqual, setOwn } from '../patch/json.ts';
-import { FieldSet, fieldPE, keyPE, type PathElement, pathString, serializePE, valuePE } from './fieldpath.ts';
+import {
+  FieldSet,
+  FieldSetCursor,
+  fieldPE,
+  keyPE,
+  type PathElement,
+  pathString,
+  serializePE,
+  valuePE,
+} from './fieldpath.ts';
 import type { SsaSchema } from './schema.ts';
 
 type Value = Json | undefined;
 
 interface IndexedItem {
   readonly pe: PathElement;
+  /** serializePE(pe). */
+  readonly key: string;
   readonly item: Json;
 }
 
@@ -56,7 +67,7 @@ function indexList(list: Json[], s: SsaSchema): ListIndex | undefined {
       continue;
     }
     byKey.set(k, item);
-    order.push({ pe, item });
+    order.push({ pe, key: k, item });
   }
   return { order, byKey, duplicates };
 }
@@ -260,14 +271,31 @@ function isEmptyContainer(v: Value): boolean {
  */
 export function compare(lhs: Value, rhs: Value, s: SsaSchema): Comparison {
   const c: Comparison = { added: new FieldSet(), modified: new FieldSet(), removed: new FieldSet() };
-  const walk = (l: Value, r: Value, s: SsaSchema, path: PathElement[]) => {
+  // The path walked, and each element's serializePE, as stacks (pushed on the way down, popped after).
+  const path: PathElement[] = [];
+  const keys: string[] = [];
+  const added = new FieldSetCursor(c.added);
+  const modified = new FieldSetCursor(c.modified);
+  const removed = new FieldSetCursor(c.removed);
+  const insert = (cursor: FieldSetCursor) => cursor.insert(path, keys);
+  const walkChild = (l: Value, r: Value, s: SsaSchema, pe: PathElement, key: string) => {
+    path.push(pe);
+    keys.push(key);
+    walk(l, r, s);
+    path.pop();
+    keys.pop();
+    added.truncate(path.length);
+    modified.truncate(path.length);
+    removed.truncate(path.length);
+  };
+  const walk = (l: Value, r: Value, s: SsaSchema) => {
     if (l === undefined && r === undefined) return;
     // Equal subtrees hold no difference (most of an object, in most writes): skip them whole.
     if (l === r || (l !== undefined && r !== undefined && typeof l === 'object' && jsonEqual(l, r))) return;
     const leaf = () => {
-      if (l === undefined) c.added.insert(path);
-      else if (r === undefined) c.removed.insert(path);
-      else if (!jsonEqual(l, r)) c.modified.insert(path);
+      if (l === undefined) insert(added);
+      else if (r === undefined) insert(removed);
+      else if (!jsonEqual(l, r)) insert(modified);
     };
     const kind = kindOf((l ?? r) as Json);
     if ((l !== undefined && r !== undefined && kindOf(l) !== kindOf(r)) || kind === 'scalar') return leaf();
@@ -276,11 +304,10 @@ export function compare(lhs: Value, rhs: Value, s: SsaSchema): Comparison {
       const li = l === undefined ? emptyIndex : indexList(l as Json[], s);
       const ri = r === undefined ? emptyIndex : indexList(r as Json[], s);
       if (!li || !ri || li.duplicates.length > 0 || ri.duplicates.length > 0) return leaf();
-      for (const { pe, item } of li.order) {
-        walk(item, ri.byKey.get(serializePE(pe)), s.item(), [...path, pe]);
-      }
-      for (const { pe, item } of ri.order) {
-        if (!li.byKey.has(serializePE(pe))) walk(undefined, item, s.item(), [...path, pe]);
+      const item = s.item();
+      for (const x of li.order) walkChild(x.item, ri.byKey.get(x.key), item, x.pe, x.key);
+      for (const x of ri.order) {
+        if (!li.byKey.has(x.key)) walkChild(undefined, x.item, item, x.pe, x.key);
       }
     } else {
       if (s.mapType() === 'atomic' || (isEmptyContainer(l) && isEmptyContainer(r))) return leaf();
@@ -291,15 +318,20 @@ export function compare(lhs: Value, rhs: Value, s: SsaSchema): Comparison {
         if (!o) return undefined;
         return Object.hasOwn(o, k) ? o[k] : Object.hasOwn(zero, k) ? zero[k] : undefined;
       };
-      const keys = new Set([...Object.keys(lo ?? {}), ...Object.keys(ro ?? {}), ...Object.keys(zero)]);
-      for (const k of keys) walk(child(lo, k), child(ro, k), s.field(k), [...path, fieldPE(k)]);
+      const field = (k: string) => walkChild(child(lo, k), child(ro, k), s.field(k), fieldPE(k), `f:${k}`);
+      // Every key of either side or of the zero fields once, in that order.
+      if (lo) for (const k of Object.keys(lo)) field(k);
+      if (ro) for (const k of Object.keys(ro)) if (!(lo && Object.hasOwn(lo, k))) field(k);
+      for (const k of Object.keys(zero)) {
+        if (!(lo && Object.hasOwn(lo, k)) && !(ro && Object.hasOwn(ro, k))) field(k);
+      }
     }
     if (path.length > 0) {
-      if (l === undefined) c.added.insert(path);
-      else if (r === undefined) c.removed.insert(path);
+      if (l === undefined) insert(added);
+      else if (r === undefined) insert(removed);
     }
   };
-  walk(lhs, rhs, s, []);
+  walk(lhs, rhs, s);
   return c;
 }
 

@@ -100,6 +100,8 @@ export class ResourceCache {
   readonly #subscribers = new Set<Subscriber>();
   readonly #stop = new AbortController();
   #failed: Error | null = null;
+  /** The initial list is loaded and the cache follows the store (false while it is being rebuilt). */
+  #loaded = false;
 
   constructor(opts: ResourceCacheOptions) {
     this.#o = opts;
@@ -116,6 +118,20 @@ export class ResourceCache {
 
   get watchers(): number {
     return this.#subscribers.size;
+  }
+
+  /** Whether the cache holds the resource's objects now: loaded, following the store, not being rebuilt. */
+  get loaded(): boolean {
+    return this.#loaded;
+  }
+
+  /**
+   * The cached entry under the storage key `key`, without waiting: undefined when absent, or while the
+   * cache is not loaded yet or being rebuilt. It is as current as {@link revision}. Its object is
+   * shared with every reader: never modify it (copy it with {@link copyObject}).
+   */
+  peek(key: string): CachedEvent | undefined {
+    return this.#loaded ? this.#objects.get(key) : undefined;
   }
 
   #decode(kv: Parameters<typeof decodeFromStorage>[0]): KubeObject {
@@ -137,6 +153,7 @@ export class ResourceCache {
     } while (token);
     this.#revision = revision;
     this.#window = [];
+    this.#loaded = true;
     void this.#follow(revision);
   }
 
@@ -149,11 +166,14 @@ export class ResourceCache {
       })) {
         this.#apply(e);
       }
+      // The store's watch ended (the store closed, or the cache stopped): no longer current.
+      this.#loaded = false;
     } catch (err) {
       if (this.#stop.signal.aborted) return;
       // History we needed was compacted away (or the store failed): start over from a fresh list.
       this.#o.log.warn({ err, prefix: this.#o.prefix }, 'watch cache lost its store watch; relisting');
       this.#failed = err as Error;
+      this.#loaded = false;
       for (const s of this.#subscribers) {
         s.push({
           type: 'ERROR',
@@ -357,10 +377,38 @@ export class ResourceCache {
   }
 
   stop(): void {
+    this.#loaded = false;
     this.#stop.abort();
     for (const w of this.#waiters) w.resolve();
     this.#waiters = [];
   }
+}
+
+/**
+ * A deep copy of a cached (JSON) object, for a caller that will modify it: the same value as
+ * decoding its stored bytes again, at a fraction of the cost of that or of structuredClone.
+ */
+export function copyObject(obj: KubeObject): KubeObject {
+  return copyJson(obj) as KubeObject;
+}
+
+function copyJson(v: unknown): unknown {
+  if (typeof v !== 'object' || v === null) return v;
+  if (Array.isArray(v)) {
+    const n = v.length;
+    const out = new Array<unknown>(n);
+    for (let i = 0; i < n; i++) out[i] = copyJson(v[i]);
+    return out;
+  }
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) {
+    const x = copyJson((v as Record<string, unknown>)[k]);
+    // A "__proto__" key (JSON.parse makes it an own property) must stay one.
+    if (k === '__proto__')
+      Object.defineProperty(out, k, { value: x, writable: true, enumerable: true, configurable: true });
+    else out[k] = x;
+  }
+  return out;
 }
 
 /** The namespace a list/watch key prefix narrows to (`<resourcePrefix><ns>/`), or null for all. */

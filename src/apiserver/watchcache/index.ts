@@ -7,7 +7,7 @@ import type { Logger } from '../../util/log.ts';
 import { type ResourceDef, storagePrefix } from '../resource.ts';
 import { ResourceCache } from './cache.ts';
 
-export { CachedEvent, type EncodedWatchEvent, ResourceCache } from './cache.ts';
+export { CachedEvent, copyObject, type EncodedWatchEvent, ResourceCache } from './cache.ts';
 
 export class WatchCaches {
   readonly #store: Store;
@@ -35,6 +35,11 @@ export class WatchCaches {
       this.#caches.set(key, cache);
     }
     return cache;
+  }
+
+  /** The cache of a resource if it has been started (never starts one). */
+  existing(group: string, resource: string): ResourceCache | undefined {
+    return this.#caches.get(`${group}/${resource}`);
   }
 
   /** Stops and forgets the cache of a resource that is no longer served. */
