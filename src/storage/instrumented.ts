@@ -18,6 +18,7 @@ export function instrumentStore(store: Store, observe: Observe): Store {
       }
     };
   return {
+    soleWriter: store.soleWriter,
     currentRevision: () => store.currentRevision(),
     compactRevision: () => store.compactRevision(),
     get: timed('get', (key: string, revision?: number) => store.get(key, revision)),

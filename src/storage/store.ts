@@ -130,6 +130,14 @@ export interface StoreStats {
 }
 
 export interface Store {
+  /**
+   * True when every write to this store goes through this process (an embedded store). The API
+   * server then trusts a watch cache that has applied all of its own writes as current (see
+   * Registry). A store that other processes write too (etcd shared by several API servers) must
+   * leave it false or absent.
+   */
+  readonly soleWriter?: boolean;
+
   /** The latest revision: the revision of the most recent successful write (0 when empty). */
   currentRevision(): Promise<number>;
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ApiError } from '../../api/errors.ts';
+import { instrumentStore } from '../../storage/instrumented.ts';
 import { MemoryStore } from '../../storage/memory/store.ts';
 import { FakeClock } from '../../util/clock.ts';
 import { silentLogger } from '../../util/log.ts';
@@ -429,9 +430,12 @@ describe('Registry', () => {
  * A registry reading from watch caches: `real` ones (started for every resource, as the server does),
  * or a `snapshot` of the store taken by `freeze()` that never changes — a cache that fell behind.
  */
-async function setupCached() {
+async function setupCached(opts: { soleWriter?: boolean } = {}) {
   const clock = new FakeClock(Date.UTC(2026, 10, 25, 12, 0, 0));
   const store = new MemoryStore({ clock });
+  /** The storage operations the registry made. */
+  const ops: string[] = [];
+  const seen = { ...instrumentStore(store, (op) => ops.push(op)), soleWriter: opts.soleWriter ?? true };
   const catalog = new Catalog();
   for (const d of builtinResources()) catalog.add(d);
   const real = new WatchCaches(store, silentLogger);
@@ -451,7 +455,7 @@ async function setupCached() {
   const source: CacheSource = {
     existing: (group, resource) => (frozen ? snapshot : real.existing(group, resource)),
   };
-  const registry = new Registry({ store, clock, validateMeta, caches: source });
+  const registry = new Registry({ store: seen, clock, validateMeta, caches: source });
   await bootstrapCluster(registry, catalog);
   for (const d of catalog.all()) real.for(d);
   for (const d of catalog.all()) await real.for(d).waitFor(await store.currentRevision());
@@ -465,10 +469,27 @@ async function setupCached() {
     }
     frozen = { revision: page.revision, objects };
   };
-  return { store, registry, def, freeze, hits: () => hits, stop: () => real.stop() };
+  return { store, registry, def, freeze, ops, hits: () => hits, stop: () => real.stop() };
 }
 
 describe('Registry with watch caches', () => {
+  it('trusts a current cache for existence checks only when its store has no other writer', async () => {
+    for (const soleWriter of [true, false]) {
+      const { registry, def, ops, stop } = await setupCached({ soleWriter });
+      try {
+        ops.length = 0;
+        await registry.create(def('', 'configmaps'), 'default', { metadata: { name: 'a' } });
+        assert.deepEqual(
+          ops.filter((op) => op === 'get'),
+          soleWriter ? [] : ['get'],
+          `soleWriter ${soleWriter}: the namespace is read from storage only when others may write`,
+        );
+      } finally {
+        stop();
+      }
+    }
+  });
+
   it('creates into a namespace created just before; refuses one terminating, however stale the cache', async () => {
     const { registry, def, freeze, hits, stop } = await setupCached();
     try {

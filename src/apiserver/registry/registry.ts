@@ -212,6 +212,8 @@ export class Registry {
   readonly #caches: CacheSource | undefined;
   /** By `group/resource`: the revision of the latest write this registry made to it (see {@link Registry}). */
   readonly #written = new Map<string, number>();
+  /** Whether this registry's writes are all the store's writes (Store.soleWriter): else no cache is current. */
+  readonly #soleWriter: boolean;
 
   constructor(options: RegistryOptions) {
     this.#log = options.logger ?? silentLogger;
@@ -220,6 +222,7 @@ export class Registry {
     this.#validateMeta = options.validateMeta;
     this.#hooks = options.hooks ?? new Map();
     this.#caches = options.caches;
+    this.#soleWriter = options.store.soleWriter === true;
   }
 
   // ---- writes to the store, noted for the caches' currency --------------------------------------
@@ -276,7 +279,7 @@ export class Registry {
     const cache = this.#caches?.existing(group, resource);
     if (!cache) return undefined;
     const written = this.#written.get(`${group}/${resource}`) ?? 0;
-    return { cache, current: cache.loaded && cache.revision >= written };
+    return { cache, current: this.#soleWriter && cache.loaded && cache.revision >= written };
   }
 
   /**

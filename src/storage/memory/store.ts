@@ -54,6 +54,8 @@ export interface MemoryStoreOptions {
 }
 
 export class MemoryStore implements Store, HistorySource {
+  /** Only this process writes it. */
+  readonly soleWriter = true;
   readonly backend: MemoryBackend;
   readonly #clock: Clock;
   readonly #hub: WatchHub;

@@ -127,6 +127,8 @@ function toKv(row: Row, key = decoder.decode(row.name)): KeyValue {
 }
 
 export class SqliteStore implements Store, HistorySource {
+  /** Only this process writes it. */
+  readonly soleWriter = true;
   readonly #db: DatabaseSync;
   readonly #clock: Clock;
   readonly #log: Logger;
