@@ -49,8 +49,9 @@ import { basename, join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { SharedInformer } from '../../src/client/informer.ts';
+import { fromKubeconfig } from '../../src/client/kubeconfig.ts';
 import { NAMESPACES, NODES, PODS, SERVICE_ACCOUNTS } from '../../src/client/resources.ts';
-import { fromKubeconfig, type HttpRestClient, isApiError } from '../../src/client/rest.ts';
+import { type HttpRestClient, isApiError } from '../../src/client/rest.ts';
 import type { KubeObject } from '../../src/client/types.ts';
 import { createCriRuntime } from '../../src/kubelet/cri/client.ts';
 import type {

@@ -3,6 +3,7 @@
  * runs a kubelet on its own containerd.
  */
 import { readFileSync } from 'node:fs';
+import { flushCompileCache } from 'node:module';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { hostSans } from '../apiserver/auth/names.ts';
@@ -12,7 +13,6 @@ import { ensureNodeCredentials } from '../kubelet/join.ts';
 import { createLogger } from '../util/log.ts';
 import { DEFAULT_DATA_DIR } from './defaults.ts';
 import { nodeFlagOptions, nodeFlagsHelp, nodeNameOf, startNode } from './node.ts';
-import { runUninstall } from './uninstall.ts';
 
 export const agentHelp = `Usage: skiff agent --server URL --token TOKEN [flags]
 
@@ -46,7 +46,14 @@ export async function runAgent(args: string[]): Promise<number> {
     },
     strict: true,
   });
-  if (values.cleanup) return runUninstall(['--data-dir', values['data-dir']]);
+  // Loaded only for --cleanup: its code stays out of a running agent's memory.
+  if (values.cleanup)
+    return (await import('./uninstall.ts')).runUninstall(['--data-dir', values['data-dir']]);
+  // Node keeps every loaded module's compile-cache entry (its V8 code cache and, for TypeScript, the
+  // stripped source) in memory until exit; writing them out now, once the agent's modules are
+  // loaded, frees that before start-up's allocations, which reuse it (~2.5 MB of an idle agent's
+  // RSS). Modules loaded later, on first use, keep theirs until exit: too few to matter.
+  flushCompileCache();
   if (!values.server) throw new Error('--server is required, e.g. --server https://10.0.0.1:6443');
   const token =
     values.token ?? (values['token-file'] ? readFileSync(values['token-file'], 'utf8').trim() : '');
@@ -81,10 +88,12 @@ export async function runAgent(args: string[]): Promise<number> {
       },
       { component: 'skiff-agent' },
     );
-    const ip = await dnsServiceIpFromApi(client).catch((err: unknown) => {
-      log.warn({ err }, 'cannot read the kube-dns Service: pods get the host resolv.conf');
-      return null;
-    });
+    const ip = await dnsServiceIpFromApi(client)
+      .catch((err: unknown) => {
+        log.warn({ err }, 'cannot read the kube-dns Service: pods get the host resolv.conf');
+        return null;
+      })
+      .finally(() => client.close());
     if (ip) values['cluster-dns'] = [ip];
   }
   const node = await startNode(

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { parseQuantity } from '../api/quantity.ts';
-import { fromKubeconfig } from '../client/rest.ts';
+import { fromKubeconfig } from '../client/kubeconfig.ts';
 import { SimCluster, type SimStats, type Taint } from '../sim/index.ts';
 import { createLogger } from '../util/log.ts';
 

@@ -7,6 +7,7 @@ export { ApiError } from '../api/errors.ts';
 export { InformerFactory, type InformerFactoryOptions, type InformerSelection } from './factory.ts';
 export { IndexedCache, type InformerOptions, SharedInformer } from './informer.ts';
 export { namespaceIndex, objectKey, splitKey } from './keys.ts';
+export { fromKubeconfig } from './kubeconfig.ts';
 export {
   type LeaderCallbacks,
   type LeaderElectionConfig,
@@ -20,7 +21,6 @@ export {
   type ClientConnection,
   type ConnectionConfig,
   errorFromResponse,
-  fromKubeconfig,
   HttpRestClient,
   isApiError,
   isGone,

@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ApiError } from '../api/errors.ts';
 import { renderKubeconfig } from '../apiserver/auth/kubeconfig.ts';
+import { fromKubeconfig } from './kubeconfig.ts';
 import { CONFIG_MAPS, DEPLOYMENTS, NAMESPACES, PODS } from './resources.ts';
-import { fromKubeconfig, HttpRestClient } from './rest.ts';
+import { HttpRestClient } from './rest.ts';
 import { startTestApiServer, type TestApiServer } from './testing.ts';
 import type { KubeObject, WatchEvent } from './types.ts';
 

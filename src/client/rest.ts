@@ -7,7 +7,6 @@
 
 import type { IncomingMessage } from 'node:http';
 import { ApiError, type StatusDetails, type StatusReason } from '../api/errors.ts';
-import { loadKubeconfig } from '../apiserver/auth/kubeconfig.ts';
 import { type Clock, sleep, systemClock } from '../util/clock.ts';
 import { type ClientConnection, type ConnectionConfig, type Transport, transportFor } from './transport.ts';
 import type {
@@ -347,15 +346,6 @@ export class HttpRestClient implements RestClient {
       r.end(payload);
     });
   }
-}
-
-/** A client for the kubeconfig at `path` (its current context, or `context`). */
-export function fromKubeconfig(
-  path: string,
-  opts: RestClientOptions & { context?: string } = {},
-): HttpRestClient {
-  const { context, ...rest } = opts;
-  return new HttpRestClient(loadKubeconfig(path, context ? { context } : {}), rest);
 }
 
 function requireName(name: string): void {

@@ -13,7 +13,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import protobuf from 'protobufjs';
 import { type Logger, silentLogger } from '../../util/log.ts';
 import { CriError, GrpcCode } from './errors.ts';
 import type {
@@ -74,21 +74,54 @@ const KUBELET_API_VERSION = '0.1.0';
 
 let services: { runtime: ServiceClientConstructor; image: ServiceClientConstructor } | undefined;
 
-/** Loads api.proto once per process. */
+/** How a response becomes a types.ts shape: @grpc/proto-loader's conversion, with these options. */
+const TO_OBJECT: protobuf.IConversionOptions = { longs: Number, enums: String, defaults: true, oneofs: true };
+
+/**
+ * Loads api.proto once per process, with protobufjs as @grpc/proto-loader does (field names in
+ * lowerCamelCase) and the same (de)serializers. Not through proto-loader itself: it also encodes
+ * descriptor protos for reflection, which a kubelet never uses and would keep (~1.3 MB of heap).
+ */
 function loadServices(): { runtime: ServiceClientConstructor; image: ServiceClientConstructor } {
   if (services) return services;
-  const definition = protoLoader.loadSync(PROTO_PATH, {
-    keepCase: false,
-    longs: Number,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-  });
-  const root = grpc.loadPackageDefinition(definition) as unknown as {
-    runtime: { v1: { RuntimeService: ServiceClientConstructor; ImageService: ServiceClientConstructor } };
+  const root = new protobuf.Root().loadSync(PROTO_PATH, { keepCase: false });
+  root.resolveAll();
+  const client = (name: string): ServiceClientConstructor => {
+    const service = root.lookupService(`runtime.v1.${name}`);
+    const methods: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+    for (const m of service.methodsArray) {
+      const request = m.resolvedRequestType!;
+      const response = m.resolvedResponseType!;
+      methods[m.name] = {
+        path: `/runtime.v1.${name}/${m.name}`,
+        requestStream: !!m.requestStream,
+        responseStream: !!m.responseStream,
+        requestSerialize: serializer(request),
+        requestDeserialize: deserializer(request),
+        responseSerialize: serializer(response),
+        responseDeserialize: deserializer(response),
+      };
+    }
+    return grpc.makeGenericClientConstructor(methods, name) as unknown as ServiceClientConstructor;
   };
-  services = { runtime: root.runtime.v1.RuntimeService, image: root.runtime.v1.ImageService };
+  services = { runtime: client('RuntimeService'), image: client('ImageService') };
   return services;
+}
+
+function serializer(type: protobuf.Type): (value: unknown) => Buffer {
+  return (value) => {
+    if (Array.isArray(value)) {
+      throw new Error(
+        `Failed to serialize message: expected object with ${type.name} structure, got array instead`,
+      );
+    }
+    // A Buffer: protobufjs writes into Buffers on Node.
+    return type.encode(type.fromObject(value as Record<string, unknown>)).finish() as Buffer;
+  };
+}
+
+function deserializer(type: protobuf.Type): (bytes: Buffer) => unknown {
+  return (bytes) => type.toObject(type.decode(bytes), TO_OBJECT);
 }
 
 /** The gRPC target for a socket path (`/run/x.sock` or `unix:///run/x.sock`). */

@@ -24,9 +24,7 @@ export function goDuration(ms: number): string {
 }
 
 /** RFC 3339 with seconds precision, as metav1.Time marshals ("2026-01-01T00:00:00Z"). */
-export function rfc3339(ms: number): string {
-  return `${new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, 19)}Z`;
-}
+export { rfc3339 } from '../node/time.ts';
 
 /** CRI times are Unix nanoseconds; 0 means unset. */
 export function nanosToMs(ns: number): number {

@@ -14,6 +14,8 @@
  * portForward: CRI PortForward gives the URL; a plain SPDY upgrade (kubectl 1.32) is relayed, and a
  * websocket carrying SPDY (`SPDY/3.1+portforward.k8s.io`, kubectl 1.35) is unwrapped: each binary
  * message is a piece of the SPDY byte stream, which goes to the runtime over a plain SPDY upgrade.
+ * `ws` and the SPDY session are loaded at the first websocket upgrade: a node that serves none (most
+ * of the time) keeps them out of memory.
  */
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -21,7 +23,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import { type WebSocket, WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
 import type { Clock } from '../../util/clock.ts';
 import { systemClock } from '../../util/clock.ts';
 import type { Logger } from '../../util/log.ts';
@@ -30,7 +32,6 @@ import type { PodLookup, RunningPodInfo } from '../contracts.ts';
 import type { ContainerStatus, RuntimeService } from '../cri/types.ts';
 import { KubeletHttpError, toHttpError } from './errors.ts';
 import { serveContainerLogs } from './logs/handler.ts';
-import { SpdySession } from './spdy/session.ts';
 import { splice, writeHttpError, writeSwitchingProtocols } from './streaming/http.ts';
 import {
   bridgeRemoteCommand,
@@ -284,8 +285,9 @@ export class KubeletServer {
    * out of the request first: `ws` rejects subprotocols that are not RFC 7230 tokens, and
    * Kubernetes' `SPDY/3.1+portforward.k8s.io` has a '/' in it. So the answer header is added here.
    */
-  #acceptWebsocket(req: IncomingMessage, socket: Duplex, protocol: string): Promise<WebSocket> {
+  async #acceptWebsocket(req: IncomingMessage, socket: Duplex, protocol: string): Promise<WebSocket> {
     delete req.headers['sec-websocket-protocol'];
+    const { WebSocketServer } = await import('ws');
     return new Promise((resolve) => {
       const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
       wss.on('headers', (headers) => headers.push(`Sec-WebSocket-Protocol: ${protocol}`));
@@ -311,6 +313,7 @@ export class KubeletServer {
         `unable to upgrade: none of the requested protocols [${offered.join(' ')}] are supported (want ${WS_V5})`,
       );
     }
+    const { SpdySession } = await import('./spdy/session.ts');
     const upstream = await dialUpgrade(
       streamUrl,
       { Upgrade: 'SPDY/3.1', 'X-Stream-Protocol-Version': SPDY_V4 },
