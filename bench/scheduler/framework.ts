@@ -30,9 +30,9 @@ import { defaultProfile, IN_TREE_REGISTRY } from '../../src/scheduler/plugins/re
 import { Algorithm } from '../../src/scheduler/schedule_one.ts';
 import { FakeCluster } from '../../src/scheduler/testing.ts';
 import type { Node, Pod } from '../../src/scheduler/types.ts';
-import { buildNode } from '../../src/sim/objects.ts';
 import { FakeClock } from '../../src/util/clock.ts';
 import { silentLogger } from '../../src/util/log.ts';
+import { benchNode, benchPodSpec, type PodKind } from './objects.ts';
 
 const USAGE = `usage: node bench/scheduler/framework.ts [options]
   --nodes N          nodes (default 5000)
@@ -75,7 +75,7 @@ const ZONES = int(args.zones, 'zones');
 const SEED = int(args.seed, 'seed', 0);
 const CONFIRM_LAG = int(args['confirm-lag'], 'confirm-lag', 0);
 const REPEAT = int(args.repeat, 'repeat');
-type Kind = 'basic' | 'affinity' | 'anti' | 'spread';
+type Kind = PodKind;
 const KINDS = args.kinds.split(',').map((s) => s.trim()) as Kind[];
 for (const k of KINDS) {
   if (!['basic', 'affinity', 'anti', 'spread'].includes(k)) throw new Error(`--kinds: unknown kind ${k}`);
@@ -97,67 +97,13 @@ function seeded(seed: number): () => number {
 }
 
 function nodeObject(i: number): Node {
-  const name = `node-${i}`;
-  return buildNode(
-    name,
-    `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
-    {
-      cpu: '32',
-      memory: '256Gi',
-      pods: 110,
-      ephemeralStorage: '1Ti',
-      arch: 'amd64',
-      labels: {
-        'topology.kubernetes.io/zone': `zone-${i % ZONES}`,
-        ...(i % 2 === 0 ? { 'bench.skiff.io/half': 'yes' } : {}),
-      },
-      taints: [],
-    },
-    NOW,
-  ) as unknown as Node;
+  return benchNode(i, ZONES, NOW);
 }
 
 function podObject(kind: Kind, i: number): Pod {
-  const labels: Record<string, string> = { app: `bench-${kind}` };
-  const spec: NonNullable<Pod['spec']> = {
-    schedulerName: 'default-scheduler',
-    containers: [
-      {
-        name: 'app',
-        image: 'registry.k8s.io/pause:3.10',
-        resources: { requests: { cpu: '100m', memory: '128Mi' } },
-      },
-    ],
-  };
-  const selector = { matchLabels: labels };
-  if (kind === 'affinity') {
-    spec.affinity = {
-      nodeAffinity: {
-        requiredDuringSchedulingIgnoredDuringExecution: {
-          nodeSelectorTerms: [
-            { matchExpressions: [{ key: 'bench.skiff.io/half', operator: 'In', values: ['yes'] }] },
-          ],
-        },
-      },
-    };
-  } else if (kind === 'anti') {
-    spec.affinity = {
-      podAntiAffinity: {
-        requiredDuringSchedulingIgnoredDuringExecution: [
-          { labelSelector: selector, topologyKey: 'kubernetes.io/hostname' },
-        ],
-      },
-    };
-  } else if (kind === 'spread') {
-    spec.topologySpreadConstraints = [
-      {
-        maxSkew: 1,
-        topologyKey: 'topology.kubernetes.io/zone',
-        whenUnsatisfiable: 'DoNotSchedule',
-        labelSelector: selector,
-      },
-    ];
-  }
+  const { labels, spec } = benchPodSpec(kind);
+  // No API server defaults it here.
+  spec.schedulerName = 'default-scheduler';
   const name = `${kind}-${i}`;
   return {
     apiVersion: 'v1',

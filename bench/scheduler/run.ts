@@ -26,7 +26,7 @@ import { cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadKubeconfig } from '../../src/apiserver/auth/kubeconfig.ts';
-import { buildNode } from '../../src/sim/objects.ts';
+import { benchNode, benchPodSpec, type PodKind } from './objects.ts';
 
 // ---- options -------------------------------------------------------------------------------------
 
@@ -352,68 +352,11 @@ class Client {
 // ---- objects -------------------------------------------------------------------------------------
 
 function nodeObject(i: number): unknown {
-  const name = `node-${i}`;
-  return buildNode(
-    name,
-    `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
-    {
-      cpu: '32',
-      memory: '256Gi',
-      pods: 110,
-      ephemeralStorage: '1Ti',
-      arch: 'amd64',
-      labels: {
-        'topology.kubernetes.io/zone': `zone-${i % ZONES}`,
-        ...(i % 2 === 0 ? { 'bench.skiff.io/half': 'yes' } : {}),
-      },
-      taints: [],
-    },
-    Date.now(),
-  );
+  return benchNode(i, ZONES, Date.now());
 }
 
-type PodKind = 'basic' | 'affinity' | 'anti' | 'spread';
-
 function podObject(kind: PodKind, name: string): unknown {
-  const labels: Record<string, string> = { app: `bench-${kind}` };
-  const spec: Record<string, unknown> = {
-    containers: [
-      {
-        name: 'app',
-        image: 'registry.k8s.io/pause:3.10',
-        resources: { requests: { cpu: '100m', memory: '128Mi' } },
-      },
-    ],
-  };
-  const selector = { matchLabels: labels };
-  if (kind === 'affinity') {
-    spec.affinity = {
-      nodeAffinity: {
-        requiredDuringSchedulingIgnoredDuringExecution: {
-          nodeSelectorTerms: [
-            { matchExpressions: [{ key: 'bench.skiff.io/half', operator: 'In', values: ['yes'] }] },
-          ],
-        },
-      },
-    };
-  } else if (kind === 'anti') {
-    spec.affinity = {
-      podAntiAffinity: {
-        requiredDuringSchedulingIgnoredDuringExecution: [
-          { labelSelector: selector, topologyKey: 'kubernetes.io/hostname' },
-        ],
-      },
-    };
-  } else if (kind === 'spread') {
-    spec.topologySpreadConstraints = [
-      {
-        maxSkew: 1,
-        topologyKey: 'topology.kubernetes.io/zone',
-        whenUnsatisfiable: 'DoNotSchedule',
-        labelSelector: selector,
-      },
-    ];
-  }
+  const { labels, spec } = benchPodSpec(kind);
   return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS, labels }, spec };
 }
 
