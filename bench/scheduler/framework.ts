@@ -28,7 +28,7 @@ import { isSuccess } from '../../src/scheduler/framework/status.ts';
 import { Nominator } from '../../src/scheduler/nominator.ts';
 import { defaultProfile, IN_TREE_REGISTRY } from '../../src/scheduler/plugins/registry.ts';
 import { Algorithm } from '../../src/scheduler/schedule_one.ts';
-import { FakeCluster } from '../../src/scheduler/testing.ts';
+import { FakeCluster, seeded } from '../../src/scheduler/testing.ts';
 import type { Node, Pod } from '../../src/scheduler/types.ts';
 import { FakeClock } from '../../src/util/clock.ts';
 import { silentLogger } from '../../src/util/log.ts';
@@ -83,18 +83,6 @@ for (const k of KINDS) {
 
 const NS = 'sched-bench';
 const NOW = Date.UTC(2026, 0, 1);
-
-/** mulberry32: a small seeded PRNG with values in [0, 1). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function nodeObject(i: number): Node {
   return benchNode(i, ZONES, NOW);

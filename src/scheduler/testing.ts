@@ -492,3 +492,15 @@ export function scoreAll(fw: Framework, snapshot: Snapshot, pod: Pod): Record<st
   if (!Array.isArray(r)) throw r.asError();
   return Object.fromEntries(r.map((s) => [s.nodeInfo.name, s.total]));
 }
+
+/** mulberry32: a small seeded PRNG with values in [0, 1), for reproducible tests and benchmarks. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

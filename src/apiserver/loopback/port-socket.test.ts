@@ -4,23 +4,13 @@ import { describe, it } from 'node:test';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { LoopbackListener } from './listener.ts';
 import { PortSocket, WINDOW_BYTES } from './port-socket.ts';
+import { nextTurn, readAll } from './testing.ts';
 import { serveThreadDials } from './thread.ts';
-
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Two connected ends over one MessageChannel (both in this thread): [client, server]. */
 function pair(): [PortSocket, PortSocket] {
   const { port1, port2 } = new MessageChannel();
   return [new PortSocket(port1, { allowHalfOpen: false }), new PortSocket(port2, { allowHalfOpen: true })];
-}
-
-function readAll(s: PortSocket): Promise<string> {
-  const chunks: Buffer[] = [];
-  s.on('data', (c: Buffer) => chunks.push(c));
-  return new Promise((resolve, reject) => {
-    s.once('end', () => resolve(Buffer.concat(chunks).toString()));
-    s.once('error', reject);
-  });
 }
 
 describe('PortSocket', () => {

@@ -2,18 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import { MemorySocket, MemorySocketError } from './socket.ts';
-
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/** Everything `s` reads until its end (without destroying it, unlike a for-await loop). */
-function readAll(s: MemorySocket): Promise<string> {
-  const chunks: Buffer[] = [];
-  s.on('data', (c: Buffer) => chunks.push(c));
-  return new Promise((resolve, reject) => {
-    s.once('end', () => resolve(Buffer.concat(chunks).toString()));
-    s.once('error', reject);
-  });
-}
+import { nextTurn, readAll } from './testing.ts';
 
 describe('MemorySocket', () => {
   it('carries bytes in order both ways; end() is the peer end', async () => {

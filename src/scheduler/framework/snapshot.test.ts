@@ -2,24 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FakeClock } from '../../util/clock.ts';
 import { SchedulerCache } from '../cache.ts';
-import { makeNode, makePod } from '../testing.ts';
+import { makeNode, makePod, seeded } from '../testing.ts';
 import type { Pod } from '../types.ts';
 import { CycleState, type StateData, StateReader } from './cycle_state.ts';
 import { NodeInfo } from './nodeinfo.ts';
 import { podInfoOf } from './podinfo.ts';
 import { Snapshot } from './snapshot.ts';
-
-/** A small seeded PRNG (mulberry32). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const names = (list: readonly NodeInfo[]) => list.map((ni) => ni.name);
 
