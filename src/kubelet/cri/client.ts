@@ -12,8 +12,8 @@
  *  - Results are types.ts shapes: absent optional messages are `undefined` (never null).
  */
 import { fileURLToPath } from 'node:url';
-import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
+import { GrpcChannel, GrpcError } from '../../util/grpc.ts';
 import { type Logger, silentLogger } from '../../util/log.ts';
 import { CriError, GrpcCode } from './errors.ts';
 import type {
@@ -52,19 +52,12 @@ interface Call {
   signal?: AbortSignal;
 }
 
-type Callback = (err: grpc.ServiceError | null, res: unknown) => void;
-type UnaryMethod = (
-  req: unknown,
-  metadata: grpc.Metadata,
-  options: grpc.CallOptions,
-  callback: Callback,
-) => grpc.ClientUnaryCall;
-type ServiceClient = grpc.Client & Record<string, UnaryMethod>;
-type ServiceClientConstructor = new (
-  address: string,
-  credentials: grpc.ChannelCredentials,
-  options?: grpc.ClientOptions,
-) => ServiceClient;
+/** One CRI method: its gRPC path and how its messages are encoded and decoded. */
+interface Method {
+  path: string;
+  encode(value: unknown): Uint8Array;
+  decode(bytes: Buffer): unknown;
+}
 
 const PROTO_PATH = fileURLToPath(new URL('./api.proto', import.meta.url));
 const DEFAULT_TIMEOUT_MS = 120_000;
@@ -72,56 +65,35 @@ const DEFAULT_MAX_MESSAGE = 16 * 1024 * 1024;
 /** The CRI API version the kubelet reports in VersionRequest. */
 const KUBELET_API_VERSION = '0.1.0';
 
-let services: { runtime: ServiceClientConstructor; image: ServiceClientConstructor } | undefined;
+let methods: Map<string, Method> | undefined;
 
 /** How a response becomes a types.ts shape: @grpc/proto-loader's conversion, with these options. */
 const TO_OBJECT: protobuf.IConversionOptions = { longs: Number, enums: String, defaults: true, oneofs: true };
 
 /**
  * Loads api.proto once per process, with protobufjs as @grpc/proto-loader does (field names in
- * lowerCamelCase) and the same (de)serializers. Not through proto-loader itself: it also encodes
+ * lowerCamelCase, the same object conversion). Not through proto-loader itself: it also encodes
  * descriptor protos for reflection, which a kubelet never uses and would keep (~1.3 MB of heap).
+ * Keyed by method name: RuntimeService and ImageService share none.
  */
-function loadServices(): { runtime: ServiceClientConstructor; image: ServiceClientConstructor } {
-  if (services) return services;
+function loadMethods(): Map<string, Method> {
+  if (methods) return methods;
   const root = new protobuf.Root().loadSync(PROTO_PATH, { keepCase: false });
   root.resolveAll();
-  const client = (name: string): ServiceClientConstructor => {
-    const service = root.lookupService(`runtime.v1.${name}`);
-    const methods: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
-    for (const m of service.methodsArray) {
+  const out = new Map<string, Method>();
+  for (const name of ['RuntimeService', 'ImageService']) {
+    for (const m of root.lookupService(`runtime.v1.${name}`).methodsArray) {
       const request = m.resolvedRequestType!;
       const response = m.resolvedResponseType!;
-      methods[m.name] = {
+      out.set(m.name, {
         path: `/runtime.v1.${name}/${m.name}`,
-        requestStream: !!m.requestStream,
-        responseStream: !!m.responseStream,
-        requestSerialize: serializer(request),
-        requestDeserialize: deserializer(request),
-        responseSerialize: serializer(response),
-        responseDeserialize: deserializer(response),
-      };
+        encode: (value) => request.encode(request.fromObject(value as Record<string, unknown>)).finish(),
+        decode: (bytes) => response.toObject(response.decode(bytes), TO_OBJECT),
+      });
     }
-    return grpc.makeGenericClientConstructor(methods, name) as unknown as ServiceClientConstructor;
-  };
-  services = { runtime: client('RuntimeService'), image: client('ImageService') };
-  return services;
-}
-
-function serializer(type: protobuf.Type): (value: unknown) => Buffer {
-  return (value) => {
-    if (Array.isArray(value)) {
-      throw new Error(
-        `Failed to serialize message: expected object with ${type.name} structure, got array instead`,
-      );
-    }
-    // A Buffer: protobufjs writes into Buffers on Node.
-    return type.encode(type.fromObject(value as Record<string, unknown>)).finish() as Buffer;
-  };
-}
-
-function deserializer(type: protobuf.Type): (bytes: Buffer) => unknown {
-  return (bytes) => type.toObject(type.decode(bytes), TO_OBJECT);
+  }
+  methods = out;
+  return out;
 }
 
 /** The gRPC target for a socket path (`/run/x.sock` or `unix:///run/x.sock`). */
@@ -136,84 +108,76 @@ export function createCriRuntime(socketPath: string, opts: CriClientOptions = {}
 }
 
 class GrpcCriRuntime implements CriRuntime {
-  readonly #runtime: ServiceClient;
-  readonly #image: ServiceClient;
+  readonly #channel: GrpcChannel;
+  readonly #methods: Map<string, Method>;
   readonly #timeoutMs: number;
   readonly #pullTimeoutMs: number;
   readonly #log: Logger;
 
   constructor(socketPath: string, opts: CriClientOptions) {
-    const { runtime, image } = loadServices();
-    const max = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE;
-    const channelOptions: grpc.ClientOptions = {
-      'grpc.max_receive_message_length': max,
-      'grpc.max_send_message_length': max,
-    };
-    const target = socketTarget(socketPath);
-    this.#runtime = new runtime(target, grpc.credentials.createInsecure(), channelOptions);
-    this.#image = new image(target, grpc.credentials.createInsecure(), {
-      ...channelOptions,
-      channelOverride: this.#runtime.getChannel(),
-    });
+    this.#methods = loadMethods();
+    const path = socketPath.startsWith('unix://')
+      ? socketPath.slice('unix://'.length)
+      : socketPath.replace(/^unix:/, '');
+    this.#channel = new GrpcChannel(
+      { socketPath: path },
+      { maxMessageBytes: opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE },
+    );
     this.#timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#pullTimeoutMs = opts.pullTimeoutMs ?? 0;
     this.#log = opts.logger ?? silentLogger;
   }
 
   /** One unary call with a deadline (0: none) and cancellation by `signal`. */
-  #call<T>(
-    client: ServiceClient,
-    method: string,
-    req: unknown,
-    call: Call | undefined,
-    timeoutMs: number,
-  ): Promise<T> {
-    const signal = call?.signal;
-    const fn = client[method];
-    if (!fn) return Promise.reject(new Error(`CRI client: no method ${method}`));
-    return new Promise<T>((resolve, reject) => {
-      if (signal?.aborted) return reject(abortReason(signal));
-      const started = performance.now();
-      let aborted = false;
-      const options: grpc.CallOptions = timeoutMs > 0 ? { deadline: Date.now() + timeoutMs } : {};
-      const onAbort = () => {
-        aborted = true;
-        pending.cancel();
-      };
-      let pending: grpc.ClientUnaryCall;
-      const callback: Callback = (err, res) => {
-        signal?.removeEventListener('abort', onAbort);
-        const ms = Math.round((performance.now() - started) * 10) / 10;
-        if (aborted) {
-          this.#log.debug({ method, ms }, 'cri call aborted');
-          return reject(abortReason(signal));
-        }
-        if (err) {
-          this.#log.debug({ method, ms, code: err.code, details: err.details }, 'cri call failed');
-          return reject(
-            new CriError(method, err.code ?? GrpcCode.UNKNOWN, err.details || err.message, { cause: err }),
-          );
-        }
-        this.#log.debug({ method, ms }, 'cri call');
-        resolve(denull(res) as T);
-      };
-      try {
-        pending = fn.call(client, req, new grpc.Metadata(), options, callback);
-      } catch (err) {
-        // Thrown before anything is sent: a closed client, or a request that does not serialise.
-        const message = err instanceof Error ? err.message : String(err);
-        return reject(new CriError(method, GrpcCode.FAILED_PRECONDITION, message, { cause: err }));
+  async #call<T>(method: string, req: unknown, call: Call | undefined, timeoutMs: number): Promise<T> {
+    const m = this.#methods.get(method);
+    if (!m) throw new Error(`CRI client: no method ${method}`);
+    let body: Uint8Array;
+    try {
+      body = m.encode(req);
+    } catch (err) {
+      // Nothing was sent: a request that does not serialise.
+      throw new CriError(
+        method,
+        GrpcCode.FAILED_PRECONDITION,
+        err instanceof Error ? err.message : String(err),
+        {
+          cause: err,
+        },
+      );
+    }
+    const started = performance.now();
+    let res: Buffer;
+    try {
+      res = await this.#channel.unary(m.path, body, { deadlineMs: timeoutMs, signal: call?.signal });
+    } catch (err) {
+      const ms = Math.round((performance.now() - started) * 10) / 10;
+      if (!(err instanceof GrpcError)) {
+        this.#log.debug({ method, ms }, 'cri call aborted');
+        throw err;
       }
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+      this.#log.debug({ method, ms, code: err.code, details: err.details }, 'cri call failed');
+      throw new CriError(method, err.code, err.details, { cause: err });
+    }
+    this.#log.debug({ method, ms: Math.round((performance.now() - started) * 10) / 10 }, 'cri call');
+    try {
+      return denull(m.decode(res)) as T;
+    } catch (err) {
+      throw new CriError(
+        method,
+        GrpcCode.INTERNAL,
+        `response does not decode: ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err },
+      );
+    }
   }
 
   #rt<T>(method: string, req: unknown, call?: Call, extraMs = 0): Promise<T> {
-    return this.#call<T>(this.#runtime, method, req, call, this.#timeoutMs + extraMs);
+    return this.#call<T>(method, req, call, this.#timeoutMs + extraMs);
   }
 
   #img<T>(method: string, req: unknown, call?: Call, timeoutMs = this.#timeoutMs): Promise<T> {
-    return this.#call<T>(this.#image, method, req, call, timeoutMs);
+    return this.#call<T>(method, req, call, timeoutMs);
   }
 
   // ---- RuntimeService --------------------------------------------------------------------------
@@ -411,13 +375,8 @@ class GrpcCriRuntime implements CriRuntime {
   }
 
   close(): void {
-    this.#image.close();
-    this.#runtime.close();
+    this.#channel.close();
   }
-}
-
-function abortReason(signal: AbortSignal | undefined): unknown {
-  return signal?.reason ?? new DOMException('This operation was aborted', 'AbortError');
 }
 
 /**

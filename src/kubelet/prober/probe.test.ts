@@ -5,7 +5,21 @@ import { after, before, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import type { Container } from 'kubernetes-types/core/v1.js';
 import { FakeRuntime } from '../cri/fake.ts';
-import { HEALTH_SERVICE, httpUrl, PROBE_USER_AGENT, runProbe } from './probe.ts';
+import { decodeHealthResponse, encodeHealthRequest, httpUrl, PROBE_USER_AGENT, runProbe } from './probe.ts';
+
+/** grpc.health.v1.Health/Check served by grpc-js (a real gRPC server for the prober's own client). */
+const HEALTH_SERVICE = {
+  check: {
+    path: '/grpc.health.v1.Health/Check',
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (r: { service: string }) => encodeHealthRequest(r.service),
+    // HealthCheckRequest: field 1, a short string (one length byte).
+    requestDeserialize: (b: Buffer) => ({ service: b.length > 2 ? b.subarray(2, 2 + b[1]!).toString() : '' }),
+    responseSerialize: (n: number) => Buffer.from([0x08, n]),
+    responseDeserialize: (b: Buffer) => decodeHealthResponse(b),
+  },
+} satisfies grpc.ServiceDefinition;
 
 const container: Container = { name: 'app', ports: [{ name: 'web', containerPort: 8080 }] };
 let httpServer: http.Server;
@@ -99,6 +113,16 @@ test('grpc: SERVING succeeds, anything else fails', async () => {
   assert.equal(
     (await runProbe(new FakeRuntime(), { grpc: { port: grpcPort, service: 'unknown' } }, target())).output,
     'service unhealthy (responded with "SERVICE_UNKNOWN")',
+  );
+  const closed = net.createServer();
+  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+  const port = (closed.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => closed.close(() => r()));
+  const r = await runProbe(new FakeRuntime(), { grpc: { port } }, target());
+  assert.equal(r.result, 'failure');
+  assert.match(
+    r.output,
+    new RegExp(`^timeout: failed to connect service "127\\.0\\.0\\.1:${port}" within 1s: .*ECONNREFUSED`),
   );
 });
 

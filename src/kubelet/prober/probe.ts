@@ -8,7 +8,6 @@
 
 import https from 'node:https';
 import net from 'node:net';
-import * as grpc from '@grpc/grpc-js';
 import type {
   Container,
   ExecAction,
@@ -17,6 +16,7 @@ import type {
   Probe,
   TCPSocketAction,
 } from 'kubernetes-types/core/v1.js';
+import { GrpcChannel, Status as GrpcStatus } from '../../util/grpc.ts';
 import { http } from '../../util/node-http.ts';
 import { CriError, GrpcCode } from '../cri/errors.ts';
 import type { RuntimeService } from '../cri/types.ts';
@@ -185,7 +185,8 @@ export function tcpProbe(
 // { ServingStatus status = 1 } (UNKNOWN 0, SERVING 1, NOT_SERVING 2, SERVICE_UNKNOWN 3).
 const SERVING_STATUS = ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'];
 
-function encodeRequest(service: string): Buffer {
+/** HealthCheckRequest{service}. */
+export function encodeHealthRequest(service: string): Buffer {
   const s = Buffer.from(service, 'utf8');
   if (s.length === 0) return Buffer.alloc(0);
   const len: number[] = [];
@@ -198,22 +199,8 @@ function encodeRequest(service: string): Buffer {
   return Buffer.concat([Buffer.from([0x0a, ...len]), s]);
 }
 
-function decodeService(buf: Buffer): string {
-  // Field 1, length-delimited (a service name is far shorter than 128 bytes in practice).
-  if (buf.length < 2 || buf[0] !== 0x0a) return '';
-  let len = 0;
-  let shift = 0;
-  let i = 1;
-  for (;;) {
-    const b = buf[i++]!;
-    len |= (b & 0x7f) << shift;
-    if ((b & 0x80) === 0 || i >= buf.length) break;
-    shift += 7;
-  }
-  return buf.subarray(i, i + len).toString('utf8');
-}
-
-function decodeResponse(buf: Buffer): number {
+/** HealthCheckResponse → its status number (0 when absent). */
+export function decodeHealthResponse(buf: Buffer): number {
   let i = 0;
   let status = 0;
   while (i < buf.length) {
@@ -245,65 +232,42 @@ function decodeResponse(buf: Buffer): number {
   return status;
 }
 
-/** grpc.health.v1.Health with Check only (also usable to serve it in tests). */
-export const HEALTH_SERVICE = {
-  check: {
-    path: '/grpc.health.v1.Health/Check',
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: (r: { service: string }) => encodeRequest(r.service),
-    requestDeserialize: (b: Buffer) => ({ service: decodeService(b) }),
-    responseSerialize: (n: number) => Buffer.from([0x08, n]),
-    responseDeserialize: (b: Buffer) => decodeResponse(b),
-  },
-} satisfies grpc.ServiceDefinition;
+const HEALTH_CHECK = '/grpc.health.v1.Health/Check';
 
-const HealthClient = grpc.makeGenericClientConstructor(HEALTH_SERVICE, 'Health');
-
-export function grpcProbe(
+/** pkg/probe/grpc: Health/Check on the pod IP, without TLS; SERVING succeeds. */
+export async function grpcProbe(
   action: GRPCAction,
   target: ProbeTarget,
   timeoutSeconds: number,
 ): Promise<ProbeOutcome> {
-  const addr = `${hostForUrl(target.podIP)}:${action.port}`;
-  const client = new HealthClient(addr, grpc.credentials.createInsecure());
-  return new Promise((resolve) => {
-    const deadline = Date.now() + Math.max(1, timeoutSeconds) * 1000;
-    (
-      client as unknown as {
-        check: (
-          req: { service: string },
-          opts: grpc.CallOptions,
-          cb: (err: grpc.ServiceError | null, res?: number) => void,
-        ) => void;
-      }
-    ).check({ service: action.service ?? '' }, { deadline }, (err, res) => {
-      client.close();
-      if (err) {
-        if (err.code === grpc.status.DEADLINE_EXCEEDED) {
-          resolve({
-            result: 'failure',
-            output: `timeout: health rpc did not complete within ${timeoutSeconds}s`,
-          });
-        } else if (err.code === grpc.status.UNAVAILABLE) {
-          resolve({
-            result: 'failure',
-            output: `timeout: failed to connect service "${addr}" within ${timeoutSeconds}s: ${err.details}`,
-          });
-        } else {
-          resolve({ result: 'failure', output: `error: health rpc probe failed: ${err.message}` });
-        }
-        return;
-      }
-      const status = res ?? 0;
-      if (status === 1) resolve({ result: 'success', output: 'service is healthy' });
-      else
-        resolve({
-          result: 'failure',
-          output: `service unhealthy (responded with "${SERVING_STATUS[status] ?? status}")`,
-        });
+  const channel = new GrpcChannel({ host: target.podIP, port: action.port });
+  const addr = channel.address;
+  let status: number;
+  try {
+    const res = await channel.unary(HEALTH_CHECK, encodeHealthRequest(action.service ?? ''), {
+      deadlineMs: Math.max(1, timeoutSeconds) * 1000,
     });
-  });
+    status = decodeHealthResponse(res);
+  } catch (err) {
+    const e = err as { code?: number; details?: string; message?: string };
+    if (e.code === GrpcStatus.DEADLINE_EXCEEDED) {
+      return { result: 'failure', output: `timeout: health rpc did not complete within ${timeoutSeconds}s` };
+    }
+    if (e.code === GrpcStatus.UNAVAILABLE) {
+      return {
+        result: 'failure',
+        output: `timeout: failed to connect service "${addr}" within ${timeoutSeconds}s: ${e.details}`,
+      };
+    }
+    return { result: 'failure', output: `error: health rpc probe failed: ${e.message}` };
+  } finally {
+    channel.close();
+  }
+  if (status === 1) return { result: 'success', output: 'service is healthy' };
+  return {
+    result: 'failure',
+    output: `service unhealthy (responded with "${SERVING_STATUS[status] ?? status}")`,
+  };
 }
 
 /** Runs `probe` once against `target`. */

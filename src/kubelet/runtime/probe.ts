@@ -3,7 +3,7 @@
  * (de)serialiser for its four string fields, so the supervisor can tell "containerd's CRI answers"
  * without depending on the full CRI client.
  */
-import { Client, credentials, Metadata } from '@grpc/grpc-js';
+import { GrpcChannel } from '../../util/grpc.ts';
 
 export interface CriVersion {
   version: string;
@@ -108,22 +108,13 @@ export function criRawCall(
   request: Buffer,
   timeoutMs = 2000,
 ): Promise<Buffer> {
-  const client = new Client(`unix://${socket}`, credentials.createInsecure());
-  return new Promise<Buffer>((resolve, reject) => {
-    client.makeUnaryRequest(
-      method,
-      (b: Buffer) => b,
-      (b: Buffer) => b,
-      request,
-      new Metadata({ waitForReady: false }),
-      { deadline: Date.now() + timeoutMs },
-      (err, value) => {
-        client.close();
-        if (err || !value) return reject(new CriProbeError(`${method} on ${socket}: ${err?.message}`));
-        resolve(value);
-      },
-    );
-  });
+  const channel = new GrpcChannel({ socketPath: socket });
+  return channel
+    .unary(method, request, { deadlineMs: timeoutMs })
+    .catch((err: unknown) => {
+      throw new CriProbeError(`${method} on ${socket}: ${err instanceof Error ? err.message : String(err)}`);
+    })
+    .finally(() => channel.close());
 }
 
 /** CRI runtime conditions (RuntimeReady, NetworkReady) by type → status. */
