@@ -61,7 +61,7 @@ export interface VolumeManager {
     container: Container,
     paths: Map<string, string>,
     opts?: { podIPs?: string[]; env?: KeyValue[] },
-  ): Mount[];
+  ): Promise<Mount[]>;
   /** Rewrites the content of configMap, secret, downwardAPI and projected volumes atomically
    * (the ..data symlink swap) when their sources changed. Called on every pod sync. */
   refresh(pod: Pod, signal?: AbortSignal): Promise<void>;

@@ -34,7 +34,7 @@ after(async () => {
 
 const volumes: VolumeManager = {
   setUp: async () => new Map(),
-  mountsFor: () => [],
+  mountsFor: async () => [],
   refresh: async () => {},
   tearDown: async () => {},
   podsOnDisk: async () => [],

@@ -35,7 +35,7 @@ class FakeVolumes implements VolumeManager {
     this.onDisk.add(pod.metadata!.uid!);
     return new Map([['data', `/vol/${pod.metadata!.uid}/data`]]);
   }
-  mountsFor(): [] {
+  async mountsFor(): Promise<[]> {
     return [];
   }
   async refresh(): Promise<void> {}

@@ -303,7 +303,7 @@ export class PodSyncer {
     let config: ReturnType<typeof containerConfig>;
     try {
       const envs = await this.#d.env.resolve(pod, c, signal);
-      const mounts = this.#d.volumes.mountsFor(pod, c, st.volumePaths ?? new Map());
+      const mounts = await this.#d.volumes.mountsFor(pod, c, st.volumePaths ?? new Map());
       let imageUser: { uid?: number; username?: string } | undefined;
       if (c.securityContext?.runAsNonRoot ?? pod.spec?.securityContext?.runAsNonRoot) {
         const img = await this.#d.cri.imageStatus(imageRef, { signal });

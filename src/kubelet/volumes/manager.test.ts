@@ -203,7 +203,7 @@ describe('KubeletVolumeManager', () => {
     assert.equal(mode(join(some, 'dir/x')), 0o600);
     assert.equal(mode(join(some, 'y')), 0o400);
     assert.equal(existsSync(join(some, 'a')), false);
-    const [m] = vm.mountsFor(
+    const [m] = await vm.mountsFor(
       pod,
       { name: 'c', volumeMounts: [{ name: 'all', mountPath: '/etc/cfg' }] },
       paths,
@@ -445,7 +445,7 @@ describe('KubeletVolumeManager', () => {
     assert.equal(paths.get('data'), path);
     assert.equal(statSync(path).isDirectory(), true);
     assert.deepEqual([...e.vm.persistentVolumePathsInUse()], [path]);
-    const [m] = e.vm.mountsFor(
+    const [m] = await e.vm.mountsFor(
       pod,
       { name: 'c', volumeMounts: [{ name: 'data', mountPath: '/data' }] },
       paths,
@@ -474,7 +474,7 @@ describe('KubeletVolumeManager', () => {
     });
     const { paths, vm, root } = await setUp(pod);
     const work = paths.get('work')!;
-    const mounts = vm.mountsFor(pod, container, paths, { podIPs: ['10.42.0.9'] });
+    const mounts = await vm.mountsFor(pod, container, paths, { podIPs: ['10.42.0.9'] });
     assert.deepEqual(mounts.slice(0, 3), [
       {
         containerPath: '/work',
@@ -522,10 +522,10 @@ describe('KubeletVolumeManager', () => {
     assert.equal(await readTerminationMessage(mounts, '/nope'), '');
     rmSync(term.hostPath);
     assert.equal(await readTerminationMessage(mounts, '/tmp/msg'), '');
-    const second = vm.mountsFor(pod, container, paths, { podIPs: ['10.42.0.9'] });
+    const second = await vm.mountsFor(pod, container, paths, { podIPs: ['10.42.0.9'] });
     assert.notEqual(second[4]!.hostPath, term.hostPath, 'a new file for each container instance');
     // No IP yet: no /etc/hosts; the default termination path.
-    const noIp = vm.mountsFor({ ...pod, status: {} }, { name: 'd' }, paths);
+    const noIp = await vm.mountsFor({ ...pod, status: {} }, { name: 'd' }, paths);
     assert.deepEqual(
       noIp.map((m) => m.containerPath),
       ['/dev/termination-log'],
@@ -548,12 +548,12 @@ describe('KubeletVolumeManager', () => {
       ],
     ];
     for (const [volumeMounts, re] of cases) {
-      assert.throws(
-        () => vm.mountsFor(pod, { name: 'c', volumeMounts }, paths, { env: [{ key: 'EMPTY', value: '' }] }),
+      await assert.rejects(
+        vm.mountsFor(pod, { name: 'c', volumeMounts }, paths, { env: [{ key: 'EMPTY', value: '' }] }),
         (err: unknown) => err instanceof ContainerConfigError && re.test(err.message),
       );
     }
-    const ok = vm.mountsFor(
+    const ok = await vm.mountsFor(
       pod,
       {
         name: 'c',
@@ -569,7 +569,7 @@ describe('KubeletVolumeManager', () => {
     writeFileSync(join(tmp, 'node-hosts'), '127.0.0.1 node\n');
     const pod = podWith([], [{ name: 'c' }], { hostNetwork: true });
     const { paths, vm } = await setUp(pod);
-    const m = vm.mountsFor(pod, { name: 'c' }, paths, { podIPs: [] });
+    const m = await vm.mountsFor(pod, { name: 'c' }, paths, { podIPs: [] });
     assert.equal(read(m[0]!.hostPath), '# Kubernetes-managed hosts file (host network).\n127.0.0.1 node\n');
   });
 });

@@ -11,16 +11,19 @@
  *   hostPath, persistentVolumeClaim                 the host path itself (nothing under the pod)
  */
 import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, realpathSync } from 'node:fs';
 import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  realpathSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import { chmod, mkdir, open, readdir, rm } from 'node:fs/promises';
+  access,
+  chmod,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  realpath,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
 import { isAbsolute, join, sep } from 'node:path';
 import type { Container, Pod, Volume } from 'kubernetes-types/core/v1.js';
 import { Quantity } from '../../api/quantity.ts';
@@ -161,12 +164,12 @@ export class KubeletVolumeManager implements VolumeManager {
     }
   }
 
-  mountsFor(
+  async mountsFor(
     pod: Pod,
     container: Container,
     paths: Map<string, string>,
     opts: MountsForOptions = {},
-  ): Mount[] {
+  ): Promise<Mount[]> {
     const mounts: Mount[] = [];
     const volumes = new Map((pod.spec?.volumes ?? []).map((v) => [v.name, v]));
     for (const vm of container.volumeMounts ?? []) {
@@ -178,7 +181,7 @@ export class KubeletVolumeManager implements VolumeManager {
         );
       let subPath = vm.subPath ?? '';
       if (vm.subPathExpr) subPath = this.#expandSubPath(pod, container, vm.subPathExpr, opts.env);
-      if (subPath) hostPath = this.#subPath(hostPath, subPath);
+      if (subPath) hostPath = await this.#subPath(hostPath, subPath);
       const propagation = PROPAGATION[vm.mountPropagation ?? 'None'] ?? 'PROPAGATION_PRIVATE';
       if (propagation === 'PROPAGATION_BIDIRECTIONAL' && !container.securityContext?.privileged)
         throw new ContainerConfigError(
@@ -196,12 +199,12 @@ export class KubeletVolumeManager implements VolumeManager {
     const podIPs = opts.podIPs ?? pod.status?.podIPs?.map((p) => p.ip ?? '').filter(Boolean) ?? [];
     const hostNetwork = pod.spec?.hostNetwork ?? false;
     if ((podIPs.length > 0 || hostNetwork) && !mounts.some((m) => m.containerPath === '/etc/hosts')) {
-      mkdirSync(podDir, { recursive: true, mode: 0o750 });
+      await mkdir(podDir, { recursive: true, mode: 0o750 });
       const file = join(podDir, 'etc-hosts');
       const content = hostNetwork
-        ? hostNetworkHostsFile(pod, readFileSync(this.#o.nodeHostsFile ?? '/etc/hosts', 'utf8'))
+        ? hostNetworkHostsFile(pod, await readFile(this.#o.nodeHostsFile ?? '/etc/hosts', 'utf8'))
         : managedHostsFile(pod, podIPs, this.#o.clusterDomain);
-      writeFileSync(file, content, { mode: 0o644 });
+      await writeFile(file, content, { mode: 0o644 });
       mounts.push({
         containerPath: '/etc/hosts',
         hostPath: file,
@@ -212,10 +215,10 @@ export class KubeletVolumeManager implements VolumeManager {
     const tmp = container.terminationMessagePath ?? DEFAULT_TERMINATION_MESSAGE_PATH;
     if (tmp) {
       const dir = join(podDir, 'containers', container.name);
-      mkdirSync(dir, { recursive: true, mode: 0o750 });
+      await mkdir(dir, { recursive: true, mode: 0o750 });
       const file = join(dir, randomUUID());
-      writeFileSync(file, '', { mode: 0o666 });
-      chmodSync(file, 0o666);
+      await writeFile(file, '', { mode: 0o666 });
+      await chmod(file, 0o666);
       mounts.push({
         containerPath: tmp,
         hostPath: file,
@@ -357,19 +360,19 @@ export class KubeletVolumeManager implements VolumeManager {
   }
 
   /** The host path of `subPath` in a volume: relative, no `..`, inside the volume after symlinks; made when missing. */
-  #subPath(volumePath: string, subPath: string): string {
+  async #subPath(volumePath: string, subPath: string): Promise<string> {
     if (isAbsolute(subPath))
       throw new ContainerConfigError(`error SubPath \`${subPath}\` must not be an absolute path`);
     if (subPath.split('/').includes('..'))
       throw new ContainerConfigError(`unable to provision SubPath \`${subPath}\`: must not contain '..'`);
     const full = join(volumePath, subPath);
-    if (!existsSync(full)) {
-      const mode = statSync(volumePath).mode & 0o7777;
-      mkdirSync(full, { recursive: true, mode });
-      chmodSync(full, mode);
+    if (!(await exists(full))) {
+      const mode = (await stat(volumePath)).mode & 0o7777;
+      await mkdir(full, { recursive: true, mode });
+      await chmod(full, mode);
     }
-    const base = realpathSync(volumePath);
-    const real = realpathSync(full);
+    const base = await realpath(volumePath);
+    const real = await realpath(full);
     if (real !== base && !real.startsWith(base + sep))
       throw new ContainerConfigError(`subpath "${subPath}" not within volume path "${volumePath}"`);
     return real;
@@ -419,5 +422,15 @@ export async function readTerminationMessage(
     return buf.toString('utf8');
   } finally {
     await fh.close();
+  }
+}
+
+/** Whether `path` exists (following symlinks), as existsSync, without blocking. */
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
   }
 }
