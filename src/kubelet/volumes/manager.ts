@@ -11,7 +11,7 @@
  *   hostPath, persistentVolumeClaim                 the host path itself (nothing under the pod)
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, realpathSync } from 'node:fs';
+import { mkdirSync, realpathSync } from 'node:fs';
 import {
   access,
   chmod,
@@ -155,7 +155,7 @@ export class KubeletVolumeManager implements VolumeManager {
       const plugin = pluginOf(vol);
       if (!plugin || plugin === 'emptyDir') continue;
       const dir = join(this.podDir(uid), 'volumes', PLUGIN_DIRS[plugin], vol.name);
-      if (!existsSync(join(dir, '..data'))) continue;
+      if (!(await exists(join(dir, '..data')))) continue;
       try {
         await writeAtomically(dir, await this.#payload(pod, vol));
       } catch (err) {
