@@ -97,7 +97,7 @@ export async function serveWatch(
       let line: string | Buffer;
       if (event.type === 'ERROR' || event.type === 'BOOKMARK') {
         line = `${JSON.stringify({ type: event.type, object: event.object })}\n`;
-      } else if (plainJson && event.cached && (event.object as KubeObject).apiVersion === apiVersion) {
+      } else if (plainJson && event.cached && event.cached.apiVersion === apiVersion) {
         // The cached encoding (UTF-8 bytes), shared by every watcher of this event.
         line = event.cached.line(event.type);
       } else if (plainJson && event.json && (event.object as KubeObject).apiVersion === apiVersion) {

@@ -1,6 +1,13 @@
 /**
  * How objects are kept in the Store: JSON without resourceVersion (the store's modRevision is the
  * resourceVersion, filled in on the way out).
+ *
+ * The bytes start `{"apiVersion":…,"kind":…,"metadata":{` (the other members follow in the object's
+ * own order), so a reader can find where metadata opens without parsing and splice the
+ * resourceVersion in: the watch cache sends stored bytes to watchers that way, never decoding or
+ * encoding the object ({@link storedHead}, {@link withResourceVersion}). Bytes of another shape
+ * (written by an older skiff, or an object without a string apiVersion and kind) are still read;
+ * they take the slow path (decode, set, encode).
  */
 import type { KeyValue } from '../../storage/store.ts';
 import type { KubeObject } from '../object.ts';
@@ -8,17 +15,96 @@ import type { KubeObject } from '../object.ts';
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/** The JSON stored for `obj`: its members without metadata.resourceVersion, apiVersion, kind and metadata first. */
+export function storageJson(obj: KubeObject): string {
+  let meta: object = obj.metadata;
+  if (obj.metadata.resourceVersion !== undefined) {
+    const { resourceVersion: _rv, ...rest } = obj.metadata;
+    meta = rest;
+  }
+  const { apiVersion, kind } = obj;
+  if (typeof apiVersion !== 'string' || typeof kind !== 'string' || typeof meta !== 'object' || !meta) {
+    return JSON.stringify(meta === obj.metadata ? obj : { ...obj, metadata: meta });
+  }
+  let s = `{"apiVersion":${JSON.stringify(apiVersion)},"kind":${JSON.stringify(kind)},"metadata":${JSON.stringify(meta)}`;
+  for (const k of Object.keys(obj)) {
+    if (k === 'apiVersion' || k === 'kind' || k === 'metadata') continue;
+    // As JSON.stringify does for a member: undefined, functions and symbols are left out.
+    const v = JSON.stringify(obj[k]);
+    if (v !== undefined) s += `,${JSON.stringify(k)}:${v}`;
+  }
+  return `${s}}`;
+}
+
 /** The bytes stored for `obj` (its resourceVersion is not stored). */
 export function encodeForStorage(obj: KubeObject): Uint8Array {
-  // Without a resourceVersion (a new object) there is nothing to leave out: no copy.
-  if (obj.metadata.resourceVersion === undefined) return encoder.encode(JSON.stringify(obj));
-  const { resourceVersion: _rv, ...meta } = obj.metadata;
-  return encoder.encode(JSON.stringify({ ...obj, metadata: meta }));
+  return encoder.encode(storageJson(obj));
 }
 
 /** The object stored in `kv`, with resourceVersion set from its modRevision. Returns a fresh copy. */
 export function decodeFromStorage(kv: KeyValue): KubeObject {
-  const obj = JSON.parse(decoder.decode(kv.value)) as KubeObject;
-  obj.metadata.resourceVersion = String(kv.modRevision);
+  return decodeStored(kv.value, kv.modRevision);
+}
+
+/** The object in stored bytes, with resourceVersion `rv`. Returns a fresh copy. */
+export function decodeStored(bytes: Uint8Array, rv: number): KubeObject {
+  const obj = JSON.parse(decoder.decode(bytes)) as KubeObject;
+  obj.metadata.resourceVersion = String(rv);
   return obj;
+}
+
+/** What {@link storedHead} learns of stored bytes without parsing them. */
+export interface StoredHead {
+  apiVersion: string;
+  /** The offset just after the `{` that opens metadata. */
+  metadataAt: number;
+}
+
+const HEAD = encoder.encode('{"apiVersion":"');
+const KIND = encoder.encode(',"kind":"');
+const META = encoder.encode(',"metadata":{');
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+function matchAt(b: Uint8Array, at: number, pattern: Uint8Array): boolean {
+  if (at + pattern.length > b.length) return false;
+  for (let i = 0; i < pattern.length; i++) if (b[at + i] !== pattern[i]) return false;
+  return true;
+}
+
+/** The index of the quote that ends a JSON string starting at `at`, or -1 if it has escapes. */
+function stringEnd(b: Uint8Array, at: number): number {
+  for (let i = at; i < b.length; i++) {
+    const c = b[i];
+    if (c === QUOTE) return i;
+    if (c === BACKSLASH) return -1;
+  }
+  return -1;
+}
+
+/**
+ * The apiVersion of stored bytes and where their metadata opens, when they have the shape
+ * {@link storageJson} writes (with no escapes in apiVersion and kind); else null.
+ */
+export function storedHead(b: Uint8Array): StoredHead | null {
+  if (!matchAt(b, 0, HEAD)) return null;
+  const avEnd = stringEnd(b, HEAD.length);
+  if (avEnd < 0 || !matchAt(b, avEnd + 1, KIND)) return null;
+  const kindEnd = stringEnd(b, avEnd + 1 + KIND.length);
+  if (kindEnd < 0 || !matchAt(b, kindEnd + 1, META)) return null;
+  return {
+    apiVersion: decoder.decode(b.subarray(HEAD.length, avEnd)),
+    metadataAt: kindEnd + 1 + META.length,
+  };
+}
+
+/**
+ * The pieces of the object's JSON with resourceVersion `rv` spliced into its metadata, to be written
+ * one after the other: the stored bytes up to metadata, the resourceVersion member, the rest.
+ */
+export function withResourceVersion(b: Uint8Array, head: StoredHead, rv: number): Uint8Array[] {
+  const at = head.metadataAt;
+  // An empty metadata object (`{}`) takes the member without a comma after it.
+  const member = b[at] === 0x7d ? `"resourceVersion":"${rv}"` : `"resourceVersion":"${rv}",`;
+  return [b.subarray(0, at), encoder.encode(member), b.subarray(at)];
 }

@@ -10,7 +10,6 @@ import { Catalog } from '../catalog.ts';
 import type { KubeObject } from '../object.ts';
 import { builtinResources } from '../resources/builtin.ts';
 import { CachedEvent, WatchCaches } from '../watchcache/index.ts';
-import { decodeFromStorage } from './codec.ts';
 import { type ApiWatchEvent, type CachedObjects, type CacheSource, Registry } from './registry.ts';
 import { validateMeta } from './validate-meta.ts';
 
@@ -465,7 +464,7 @@ async function setupCached(opts: { soleWriter?: boolean } = {}) {
     const page = await store.range('/registry/');
     const objects = new Map<string, CachedEvent>();
     for (const kv of page.items) {
-      objects.set(kv.key, new CachedEvent('ADDED', kv.modRevision, decodeFromStorage(kv), null));
+      objects.set(kv.key, CachedEvent.added(kv));
     }
     frozen = { revision: page.revision, objects };
   };

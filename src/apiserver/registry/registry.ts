@@ -28,7 +28,7 @@ import {
   schemaFor,
   updateManagedFields,
 } from '../ssa/index.ts';
-import { type CachedEvent, copyObject } from '../watchcache/cache.ts';
+import type { CachedEvent } from '../watchcache/cache.ts';
 import { decodeFromStorage, encodeForStorage } from './codec.ts';
 import {
   checkMetaShape,
@@ -312,7 +312,7 @@ export class Registry {
           fromCache: true,
           current,
           copy: () => {
-            const obj = copyObject(e.object);
+            const obj = e.copy();
             if (def.custom) obj.apiVersion = apiVersionOf(def);
             return obj;
           },
@@ -331,7 +331,7 @@ export class Registry {
   async getCurrent(def: ResourceDef, namespace: string, name: string): Promise<KubeObject> {
     const e = this.#currentCached(def, storageKey(def, namespace, name));
     if (!e) return this.get(def, namespace, name);
-    const obj = copyObject(e.object);
+    const obj = e.copy();
     if (def.custom) obj.apiVersion = apiVersionOf(def);
     return obj;
   }

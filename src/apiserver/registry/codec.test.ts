@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { KubeObject } from '../object.ts';
+import { CachedEvent } from '../watchcache/cache.ts';
+import { decodeFromStorage, encodeForStorage, storedHead, withResourceVersion } from './codec.ts';
+
+const enc = new TextEncoder();
+const kv = (value: Uint8Array, rev: number) => ({
+  key: '/registry/core/pods/ns/a',
+  value,
+  createRevision: rev,
+  modRevision: rev,
+  version: 1,
+});
+
+describe('storage codec', () => {
+  it('stores apiVersion, kind and metadata first, without resourceVersion, and decodes the same object', () => {
+    const obj = {
+      spec: { x: [1, { y: 'z' }] },
+      metadata: { name: 'a', namespace: 'ns', resourceVersion: '7', labels: { 'k"q': 'v' } },
+      kind: 'Pod',
+      apiVersion: 'v1',
+      status: undefined,
+      ['__proto__']: { p: 1 },
+    } as unknown as KubeObject;
+    Object.defineProperty(obj, '__proto__', { value: { p: 1 }, enumerable: true });
+    const bytes = encodeForStorage(obj);
+    const text = new TextDecoder().decode(bytes);
+    assert.ok(text.startsWith('{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a"'), text);
+    assert.ok(!text.includes('resourceVersion'));
+    const back = decodeFromStorage(kv(bytes, 9));
+    assert.deepEqual(JSON.parse(JSON.stringify(back)), {
+      ...JSON.parse(JSON.stringify(obj)),
+      metadata: { ...obj.metadata, resourceVersion: '9' },
+    });
+  });
+
+  it('splices the resourceVersion into stored bytes, also into an empty metadata', () => {
+    for (const meta of [{ name: 'a' }, {}]) {
+      const bytes = encodeForStorage({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: meta,
+        spec: {},
+      } as KubeObject);
+      const head = storedHead(bytes);
+      assert.ok(head);
+      assert.equal(head.apiVersion, 'v1');
+      const json = Buffer.concat(withResourceVersion(bytes, head, 42)).toString('utf8');
+      assert.deepEqual(JSON.parse(json), decodeFromStorage(kv(bytes, 42)));
+    }
+  });
+
+  it('reads bytes of another shape (an older skiff) through the slow path', () => {
+    const bytes = enc.encode('{"kind":"Pod","metadata":{"name":"a"},"apiVersion":"v1"}');
+    assert.equal(storedHead(bytes), null);
+    const e = CachedEvent.added(kv(bytes, 5));
+    assert.equal(e.apiVersion, 'v1');
+    const line = JSON.parse(e.line('ADDED').toString('utf8'));
+    assert.deepEqual(line, {
+      type: 'ADDED',
+      object: { kind: 'Pod', metadata: { name: 'a', resourceVersion: '5' }, apiVersion: 'v1' },
+    });
+    const escaped = enc.encode('{"apiVersion":"v\\u0031","kind":"Pod","metadata":{}}');
+    assert.equal(storedHead(escaped), null);
+  });
+
+  it('a cached event decodes only when read, and copies are fresh', () => {
+    const bytes = encodeForStorage({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'a' } } as KubeObject);
+    const e = CachedEvent.added(kv(bytes, 3));
+    const line = JSON.parse(e.line('MODIFIED').toString('utf8'));
+    assert.deepEqual(line.object, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { resourceVersion: '3', name: 'a' },
+    });
+    const c1 = e.copy();
+    c1.metadata.name = 'changed';
+    assert.equal(e.object.metadata.name, 'a');
+    assert.notEqual(e.copy(), e.object);
+    assert.equal(e.copy().metadata.resourceVersion, '3');
+  });
+});
