@@ -19,7 +19,10 @@ const commands = readdirSync(cli).filter(
   (f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && f !== 'main.ts',
 );
 for (const f of commands) await import(pathToFileURL(join(cli, f)).href);
+// Worker threads' entry modules, which no command imports (each does nothing outside a worker).
+const workers = [join(import.meta.dirname, '..', 'src', 'storage', 'sqlite', 'writer-worker.ts')];
+for (const f of workers) await import(pathToFileURL(f).href);
 flushCompileCache();
 console.error(
-  `precompile: ${commands.length} command modules and their imports compiled into ${process.env.NODE_COMPILE_CACHE}`,
+  `precompile: ${commands.length} command modules, ${workers.length} worker module(s) and their imports compiled into ${process.env.NODE_COMPILE_CACHE}`,
 );

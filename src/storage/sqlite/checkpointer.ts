@@ -8,7 +8,12 @@
  */
 import { statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import type { Logger } from '../../util/log.ts';
+
+/** What the checkpointer logs through (a Logger, or a forwarder from the store's writer thread). */
+export interface CheckpointLog {
+  debug(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
 
 /**
  * The worker: checkpoints the WAL from its own connection when asked, so copying WAL pages into the
@@ -37,7 +42,7 @@ parentPort.on('message', (msg) => {
 
 export interface CheckpointerOptions {
   path: string;
-  log: Logger;
+  log: CheckpointLog;
   /** Checkpoint once the WAL is at least this large. Default 2 MiB. */
   thresholdBytes?: number;
   /** How often the WAL size is checked, in ms. Default 100. */

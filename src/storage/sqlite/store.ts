@@ -5,6 +5,9 @@
  * - Group commit: writes that arrive in the same turn of the event loop are applied in one
  *   transaction, in arrival order, and share its one sync. Each is acknowledged only after COMMIT
  *   returned, so an acknowledged write survives kill -9 and power loss.
+ * - The write connection lives on a writer thread (writer-thread.ts) by default: commits, their
+ *   syncs, compaction and checkpoints take none of the caller's thread. Reads use the store's own
+ *   connection, bounded by the revision the store has acknowledged.
  * - Watchers are fed synchronously right after the commit (see WatchHub); slow ones re-read the log.
  * - Compaction runs in the background in small chunks (a few ms each), so the log stays bounded under
  *   churn without stalling writers; see {@link SqliteStoreOptions.retainRevisions}.
@@ -49,6 +52,8 @@ import {
 import { type ChangeEvent, type HistorySource, WatchHub } from '../watchhub.ts';
 import { Checkpointer } from './checkpointer.ts';
 import { openDatabase, SQLITE_CORRUPT, SQLITE_FULL, sqliteCode } from './schema.ts';
+import { type LogRow, LogWriter, type WriteOp, type WriteResult } from './writer.ts';
+import { type WriterError, WriterThread } from './writer-thread.ts';
 
 export interface SqliteStoreOptions {
   /** The database file. Its directory must exist. */
@@ -66,6 +71,8 @@ export interface SqliteStoreOptions {
   maxBatch?: number;
   /** Checkpoint the WAL from a worker thread instead of inside commits. Default true. */
   checkpointWorker?: boolean;
+  /** Commit on a writer thread (see writer-thread.ts) instead of the store's own. Default true. */
+  writerThread?: boolean;
 }
 
 /** Counters for benchmarks and metrics. */
@@ -80,17 +87,18 @@ export interface SqliteStoreMetrics {
   maxCheckpointPauseMs: number;
 }
 
-type Op =
-  | { kind: 'create'; key: string; name: Uint8Array; value: Uint8Array; ttl: number | undefined }
-  | {
-      kind: 'update';
-      key: string;
-      name: Uint8Array;
-      value: Uint8Array;
-      expected: number | undefined;
-      ttl: number | undefined;
-    }
-  | { kind: 'delete'; key: string; name: Uint8Array; expected: number | undefined };
+const decoder = new TextDecoder();
+
+interface Op {
+  kind: 'create' | 'update' | 'delete';
+  key: string;
+  name: Uint8Array;
+  value: Uint8Array;
+  expected: number | undefined;
+  ttl: number | undefined;
+  /** Clock ms when it expires (set when its batch is committed: now + ttl). */
+  expiresAt?: number | null;
+}
 
 interface Pending {
   op: Op;
@@ -109,11 +117,19 @@ interface Row {
   value: Uint8Array;
 }
 
-const decoder = new TextDecoder();
 const EMPTY = new Uint8Array(0);
-/** Most revisions one compaction chunk covers. */
-const MAX_COMPACT_CHUNK = 4096;
 const COLS = 'id, name, deleted, create_revision, prev_revision, version, expires_at, value';
+
+function logKv(row: LogRow, key: string): KeyValue {
+  return {
+    key,
+    value: row.value,
+    createRevision: row.createRevision,
+    modRevision: row.modRevision,
+    version: row.version,
+    expiresAt: row.expiresAt ?? undefined,
+  };
+}
 
 function toKv(row: Row, key = decoder.decode(row.name)): KeyValue {
   return {
@@ -146,6 +162,13 @@ export class SqliteStore implements Store, HistorySource {
   #maintenanceTimer: (() => void) | null = null;
   #maintenanceRunning = false;
   #idle: Promise<void> = Promise.resolve();
+  readonly #path: string;
+  /** The write connection's side when this thread writes (no writer thread, or it failed). */
+  #logWriter: LogWriter | null = null;
+  #writer: WriterThread | null = null;
+  /** Batches posted to the writer thread, oldest first, awaiting its answer. */
+  #inFlight: Pending[][] = [];
+  #drained: (() => void) | null = null;
   readonly metrics: SqliteStoreMetrics = {
     commits: 0,
     writes: 0,
@@ -154,7 +177,6 @@ export class SqliteStore implements Store, HistorySource {
     maxCompactionPauseMs: 0,
     maxCheckpointPauseMs: 0,
   };
-  #compactChunk = 512;
   #checkpointer: Checkpointer | null = null;
 
   /** Opens or creates the store. Throws {@link StorageCorruptError} for foreign or damaged files. */
@@ -192,10 +214,39 @@ export class SqliteStore implements Store, HistorySource {
         : mapped;
     }
     this.#hub = new WatchHub(this, { clock: this.#clock });
-    if (options.checkpointWorker !== false) {
+    this.#path = options.path;
+    if (options.writerThread !== false) {
+      // This connection only reads from now on; the writer thread checkpoints.
+      this.#db.exec('PRAGMA wal_autocheckpoint = 0');
+      this.#writer = new WriterThread(
+        {
+          path: options.path,
+          revision: this.#rev,
+          checkpointWorker: options.checkpointWorker !== false,
+          maxBatch: this.#maxBatch,
+        },
+        {
+          log: this.#log,
+          onBatch: (results, error, pauseMs) => this.#onWriterBatch(results, error, pauseMs),
+          onFailure: (err) => this.#onWriterFailure(err),
+        },
+      );
+    } else this.#writeHere(options.checkpointWorker !== false);
+    const interval = options.maintenanceIntervalMs ?? 1000;
+    if (interval > 0) this.#scheduleMaintenance(interval);
+    this.#log.debug(
+      { path: options.path, revision: this.#rev, compactRevision: this.#compactRev, keys: this.#liveKeys },
+      'sqlite store opened',
+    );
+  }
+
+  /** Makes this thread's connection the writing one. */
+  #writeHere(checkpointWorker: boolean): void {
+    this.#logWriter = new LogWriter(this.#db);
+    if (checkpointWorker) {
       this.#db.exec('PRAGMA wal_autocheckpoint = 0');
       this.#checkpointer = new Checkpointer({
-        path: options.path,
+        path: this.#path,
         log: this.#log,
         onFailure: () => {
           if (!this.#closed) this.#db.exec('PRAGMA wal_autocheckpoint = 1000');
@@ -214,13 +265,7 @@ export class SqliteStore implements Store, HistorySource {
           );
         },
       });
-    }
-    const interval = options.maintenanceIntervalMs ?? 1000;
-    if (interval > 0) this.#scheduleMaintenance(interval);
-    this.#log.debug(
-      { path: options.path, revision: this.#rev, compactRevision: this.#compactRev, keys: this.#liveKeys },
-      'sqlite store opened',
-    );
+    } else this.#db.exec('PRAGMA wal_autocheckpoint = 1000');
   }
 
   #stmt(sql: string): StatementSync {
@@ -320,10 +365,12 @@ export class SqliteStore implements Store, HistorySource {
     this.#checkOpen();
     const start = checkPrefix(prefix);
     const end = prefixEnd(start);
+    // At the acknowledged revision: the writer thread may have committed more already.
+    const at = this.#rev;
     const sql = `SELECT COUNT(*) AS c FROM skiff_kv k WHERE k.name >= ? ${end ? 'AND k.name < ?' : ''}
-      AND k.deleted = 0 AND k.id = (SELECT MAX(id) FROM skiff_kv WHERE name = k.name)`;
-    const row = this.#run(() => this.#stmt(sql).get(...(end ? [start, end] : [start])));
-    return { count: Number(row?.c ?? 0), revision: this.#rev };
+      AND k.deleted = 0 AND k.id <= ? AND k.id = (SELECT MAX(id) FROM skiff_kv WHERE name = k.name AND id <= ?)`;
+    const row = this.#run(() => this.#stmt(sql).get(...(end ? [start, end] : [start]), at, at));
+    return { count: Number(row?.c ?? 0), revision: at };
   }
 
   /** HistorySource: events from the log, with their previous versions. */
@@ -381,6 +428,7 @@ export class SqliteStore implements Store, HistorySource {
         key,
         name: checkKey(key),
         value: Uint8Array.from(value),
+        expected: undefined,
         ttl: options.ttlSeconds,
       };
     }) as Promise<KeyValue>;
@@ -410,7 +458,14 @@ export class SqliteStore implements Store, HistorySource {
   delete(key: string, options: DeleteOptions = {}): Promise<DeleteResult> {
     return this.#enqueue(() => {
       checkRevision(options.expectedModRevision, 'expectedModRevision');
-      return { kind: 'delete', key, name: checkKey(key), expected: options.expectedModRevision };
+      return {
+        kind: 'delete',
+        key,
+        name: checkKey(key),
+        value: EMPTY,
+        expected: options.expectedModRevision,
+        ttl: undefined,
+      };
     }) as Promise<DeleteResult>;
   }
 
@@ -436,100 +491,143 @@ export class SqliteStore implements Store, HistorySource {
     this.#flushScheduled = false;
     while (this.#queue.length > 0) {
       const batch = this.#queue.splice(0, this.#maxBatch);
-      this.#commitBatch(batch);
+      const ops = this.#ops(batch);
+      if (this.#writer) {
+        this.#inFlight.push(batch);
+        this.#writer.send(ops);
+        continue;
+      }
+      let results: WriteResult[];
+      try {
+        results = this.#logWriter!.apply(ops, this.#rev);
+      } catch (err) {
+        this.#failBatch(batch, this.#mapError(err));
+        continue;
+      }
+      this.#finishBatch(batch, results);
     }
   }
 
-  #commitBatch(batch: Pending[]): void {
-    const startRev = this.#rev;
-    const startKeys = this.#liveKeys;
-    const done: { p: Pending; result: KeyValue | DeleteResult }[] = [];
-    const failed: { p: Pending; err: Error }[] = [];
-    const events: ChangeEvent[] = [];
-    const latestStmt = this.#stmt(`SELECT ${COLS} FROM skiff_kv WHERE name = ? ORDER BY id DESC LIMIT 1`);
-    const insert = this.#stmt(`INSERT INTO skiff_kv (${COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+  #ops(batch: readonly Pending[]): WriteOp[] {
     const now = this.#clock.now();
-    try {
-      this.#db.exec('BEGIN IMMEDIATE');
-      for (const p of batch) {
-        const { op } = p;
-        const latest = latestStmt.get(op.name) as Row | undefined;
-        const live = latest && !latest.deleted ? latest : undefined;
-        const id = this.#rev + 1;
-        if (op.kind === 'create') {
-          if (live) {
-            failed.push({ p, err: new KeyExistsError(toKv(live, op.key)) });
-            continue;
-          }
-          const expiresAt = op.ttl ? now + op.ttl * 1000 : null;
-          insert.run(id, op.name, 0, id, 0, 1, expiresAt, op.value);
-          const kv: KeyValue = {
-            key: op.key,
-            value: op.value,
-            createRevision: id,
-            modRevision: id,
-            version: 1,
-            expiresAt: expiresAt ?? undefined,
-          };
-          this.#rev = id;
-          this.#liveKeys++;
-          events.push({ type: 'put', revision: id, kv, prev: null });
-          done.push({ p, result: kv });
-          continue;
-        }
-        if (!live) {
-          failed.push({ p, err: new KeyNotFoundError(op.key) });
-          continue;
-        }
-        if (op.expected !== undefined && op.expected !== live.id) {
-          failed.push({ p, err: new ConflictError(toKv(live, op.key), op.expected) });
-          continue;
-        }
-        const prev = toKv(live, op.key);
-        if (op.kind === 'update') {
-          const expiresAt = op.ttl ? now + op.ttl * 1000 : null;
-          const version = live.version + 1;
-          insert.run(id, op.name, 0, live.create_revision, live.id, version, expiresAt, op.value);
-          const kv: KeyValue = {
-            key: op.key,
-            value: op.value,
-            createRevision: live.create_revision,
-            modRevision: id,
-            version,
-            expiresAt: expiresAt ?? undefined,
-          };
-          this.#rev = id;
-          events.push({ type: 'put', revision: id, kv, prev });
-          done.push({ p, result: kv });
-        } else {
-          insert.run(id, op.name, 1, live.create_revision, live.id, live.version, null, EMPTY);
-          this.#rev = id;
-          this.#liveKeys--;
-          events.push({ type: 'delete', revision: id, key: op.key, prev });
-          done.push({ p, result: { revision: id, prev } });
-        }
+    return batch.map(({ op }) => {
+      op.expiresAt = op.ttl ? now + op.ttl * 1000 : null;
+      return {
+        kind: op.kind,
+        name: op.name,
+        value: op.value,
+        expected: op.expected ?? -1,
+        expiresAt: op.expiresAt,
+      };
+    });
+  }
+
+  #failBatch(batch: readonly Pending[], err: StoreError): void {
+    this.#log.error({ err }, 'write transaction failed; nothing in it was applied');
+    for (const p of batch) p.reject(err);
+  }
+
+  /** Acknowledges a committed batch: watchers first (in revision order), then the writers' promises. */
+  #finishBatch(batch: readonly Pending[], results: readonly WriteResult[]): void {
+    const events: ChangeEvent[] = [];
+    const outcomes: { p: Pending; result?: KeyValue | DeleteResult; err?: Error }[] = [];
+    let writes = 0;
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch[i]!;
+      const r = results[i]!;
+      const { op } = p;
+      if (!r.ok) {
+        const live = r.live ? logKv(r.live, op.key) : null;
+        const err =
+          r.reason === 'exists'
+            ? new KeyExistsError(live!)
+            : r.reason === 'conflict'
+              ? new ConflictError(live!, op.expected!)
+              : new KeyNotFoundError(op.key);
+        outcomes.push({ p, err });
+        continue;
       }
-      this.#db.exec('COMMIT');
-    } catch (err) {
-      try {
-        if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
-      } catch {
-        // the original error is the one that matters
+      writes++;
+      this.#rev = r.revision;
+      const prev = r.prev ? logKv(r.prev, op.key) : null;
+      if (op.kind === 'delete') {
+        this.#liveKeys--;
+        events.push({ type: 'delete', revision: r.revision, key: op.key, prev: prev! });
+        outcomes.push({ p, result: { revision: r.revision, prev: prev! } });
+        continue;
       }
-      this.#rev = startRev;
-      this.#liveKeys = startKeys;
-      const mapped = this.#mapError(err);
-      this.#log.error({ err: mapped }, 'write transaction failed; nothing in it was applied');
-      for (const { p } of done) p.reject(mapped);
-      for (const { p, err: e } of failed) p.reject(e);
-      return;
+      if (op.kind === 'create') this.#liveKeys++;
+      const kv: KeyValue = {
+        key: op.key,
+        value: op.value,
+        createRevision: r.createRevision,
+        modRevision: r.revision,
+        version: r.version,
+        expiresAt: op.expiresAt ?? undefined,
+      };
+      events.push({ type: 'put', revision: r.revision, kv, prev });
+      outcomes.push({ p, result: kv });
     }
     this.metrics.commits++;
-    this.metrics.writes += done.length;
-    // Watchers first (synchronously with the commit), then the writers' promises.
+    this.metrics.writes += writes;
     this.#hub.publish(events);
-    for (const { p, result } of done) p.resolve(result);
-    for (const { p, err } of failed) p.reject(err);
+    for (const o of outcomes) {
+      if (o.err) o.p.reject(o.err);
+      else o.p.resolve(o.result!);
+    }
+  }
+
+  #onWriterBatch(results: WriteResult[] | undefined, error: WriterError | undefined, pauseMs: number): void {
+    const batch = this.#inFlight.shift();
+    this.metrics.maxCheckpointPauseMs = Math.max(this.metrics.maxCheckpointPauseMs, pauseMs);
+    if (batch) {
+      if (results) this.#finishBatch(batch, results);
+      else this.#failBatch(batch, this.#mapError(Object.assign(new Error(error?.message), error)));
+    }
+    if (this.#inFlight.length === 0) {
+      const drained = this.#drained;
+      this.#drained = null;
+      drained?.();
+    }
+  }
+
+  /**
+   * The writer thread died. What it had not answered may or may not be committed: those writes fail
+   * as unavailable (a client retries, as after an etcd timeout), the log is read for what they did
+   * commit (so watchers miss nothing), and this thread writes from now on.
+   */
+  #onWriterFailure(err: Error): void {
+    this.#log.error({ err }, 'the SQLite writer thread failed; writing from the main thread');
+    this.#writer = null;
+    const lost = this.#inFlight.flat();
+    this.#inFlight = [];
+    const unknown = new StorageUnavailableError(
+      `storage failed: the writer thread stopped (${err.message}); the write may or may not have been applied`,
+      { cause: err },
+    );
+    for (const p of lost) p.reject(unknown);
+    try {
+      const maxId = Number(this.#stmt('SELECT COALESCE(MAX(id), 0) AS m FROM skiff_kv').get()?.m ?? 0);
+      if (maxId > this.#rev) {
+        const events = this.readHistory('', this.#rev, maxId, Number.MAX_SAFE_INTEGER);
+        for (const e of events) {
+          if (e.type === 'delete') this.#liveKeys--;
+          else if (!e.prev) this.#liveKeys++;
+        }
+        this.#rev = maxId;
+        this.#hub.publish(events);
+      }
+    } catch (e) {
+      this.#log.error({ err: e }, 'reading what the writer thread committed failed');
+    }
+    if (!this.#closed) this.#writeHere(true);
+    const drained = this.#drained;
+    this.#drained = null;
+    drained?.();
+    if (this.#queue.length > 0 && !this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(() => this.#flush());
+    }
   }
 
   #mapError(err: unknown): StoreError {
@@ -560,86 +658,36 @@ export class SqliteStore implements Store, HistorySource {
     checkRevision(revision);
     if (revision > this.#rev) throw new FutureRevisionError(revision, this.#rev);
     if (revision <= this.#compactRev) return;
-    this.#setCompactRevision(revision);
-    await this.#sweepCompacted();
-  }
-
-  #setCompactRevision(revision: number): void {
-    this.#run(() => {
-      this.#stmt(`UPDATE skiff_meta SET v = ? WHERE k = 'compact_rev'`).run(revision);
-    });
-    this.#compactRev = revision;
+    await this.#compactTo(revision);
   }
 
   /**
-   * Removes rows that no read at or above the compacted revision can see, in the manner of kine: for
-   * each row up to it, the row it replaced (its prev_revision) is superseded, and tombstones are
-   * dead. Every superseded row has its successor at or below the compacted revision, so one pass in
-   * revision order finds them all. Works in chunks of ids sized to take about 2 ms each, yielding to
-   * the event loop between them. Chunks commit without their own sync (synchronous=NORMAL): a chunk
-   * lost in a crash is simply redone, because swept_rev commits with it, and the next write's sync
-   * makes it durable anyway.
+   * Moves the compacted revision to `revision` (reads below it fail from now on, and it is recorded
+   * durably before anything below it is removed), then removes what it made unreachable (see
+   * {@link LogWriter.sweep}) and hands free pages back, on the writing connection.
    */
-  async #sweepCompacted(): Promise<void> {
-    const delPrev = this.#stmt(
-      `DELETE FROM skiff_kv WHERE id IN
-         (SELECT prev_revision FROM skiff_kv WHERE id > ? AND id <= ? AND prev_revision > 0)`,
-    );
-    const delTombstones = this.#stmt('DELETE FROM skiff_kv WHERE id > ? AND id <= ? AND deleted = 1');
-    const saveSwept = this.#stmt(`UPDATE skiff_meta SET v = ? WHERE k = 'swept_rev'`);
-    while (!this.#closed && this.#sweptRev < this.#compactRev) {
-      const from = this.#sweptRev;
-      const to = Math.min(this.#compactRev, from + this.#compactChunk);
-      const t0 = performance.now();
-      let removed = 0;
-      try {
-        this.#db.exec('PRAGMA synchronous = NORMAL');
-        this.#db.exec('BEGIN IMMEDIATE');
-        removed = Number(delPrev.run(from, to).changes) + Number(delTombstones.run(from, to).changes);
-        saveSwept.run(to);
-        this.#db.exec('COMMIT');
-      } catch (err) {
-        if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
-        const mapped = this.#mapError(err);
-        this.#log.warn({ err: mapped }, 'compaction chunk failed; will retry');
-        return;
-      } finally {
-        this.#db.exec('PRAGMA synchronous = FULL');
-      }
-      const ms = performance.now() - t0;
-      this.#sweptRev = to;
-      this.metrics.compactionChunks++;
-      this.metrics.rowsCompacted += removed;
-      this.metrics.maxCompactionPauseMs = Math.max(this.metrics.maxCompactionPauseMs, ms);
-      // Keep each chunk near 2 ms: grow gently, shrink fast.
-      if (ms < 1.5 && this.#compactChunk < MAX_COMPACT_CHUNK) {
-        this.#compactChunk = Math.min(MAX_COMPACT_CHUNK, Math.ceil(this.#compactChunk * 1.25));
-      } else if (ms > 3 && this.#compactChunk > 16) this.#compactChunk = Math.floor(this.#compactChunk / 2);
-      await new Promise((r) => setImmediate(r));
+  async #compactTo(revision: number): Promise<void> {
+    if (revision > this.#compactRev) this.#compactRev = revision;
+    if (this.#writer) {
+      // Nothing compacted since the last sweep: no round trip to the writer thread.
+      if (this.#compactRev <= this.#sweptRev) return;
+      const target = this.#compactRev;
+      const { metrics, error } = await this.#writer.compact(target);
+      Object.assign(this.metrics, metrics);
+      if (error) this.#log.warn({ err: error }, 'compaction failed; will retry');
+      else this.#sweptRev = Math.max(this.#sweptRev, target);
+      return;
     }
-  }
-
-  /**
-   * Returns free pages to the file system when more than a quarter of the file is free (after
-   * compaction caught up with a burst), 64 pages at a time so no step holds the event
-   * loop long. Steps commit without their own sync, like compaction chunks.
-   */
-  async #vacuumFreePages(): Promise<void> {
-    const count = (pragma: string) =>
-      Number(Object.values(this.#db.prepare(`PRAGMA ${pragma}`).get() ?? {})[0] ?? 0);
-    for (let step = 0; step < 64 && !this.#closed; step++) {
-      const free = count('freelist_count');
-      const pages = count('page_count');
-      if (free < 256 || free * 4 < pages) return;
-      const t0 = performance.now();
-      try {
-        this.#db.exec('PRAGMA synchronous = NORMAL');
-        this.#db.exec('PRAGMA incremental_vacuum(64)');
-      } finally {
-        this.#db.exec('PRAGMA synchronous = FULL');
-      }
-      this.metrics.maxCompactionPauseMs = Math.max(this.metrics.maxCompactionPauseMs, performance.now() - t0);
-      await new Promise((r) => setImmediate(r));
+    const writer = this.#logWriter!;
+    const closed = () => this.#closed;
+    try {
+      this.#run(() => writer.setCompactRevision(this.#compactRev));
+      this.#sweptRev = await writer.sweep(this.#sweptRev, this.#compactRev, closed);
+      await writer.vacuumFreePages(closed);
+    } catch (err) {
+      this.#log.warn({ err: this.#mapError(err) }, 'compaction chunk failed; will retry');
+    } finally {
+      Object.assign(this.metrics, writer.metrics);
     }
   }
 
@@ -677,11 +725,10 @@ export class SqliteStore implements Store, HistorySource {
     this.#maintenanceRunning = true;
     try {
       await this.#expireKeys();
-      if (this.#rev - this.#compactRev > 2 * this.#retain && !this.#closed) {
-        this.#setCompactRevision(this.#rev - this.#retain);
-      }
-      await this.#sweepCompacted();
-      await this.#vacuumFreePages();
+      if (this.#closed) return;
+      await this.#compactTo(
+        this.#rev - this.#compactRev > 2 * this.#retain ? this.#rev - this.#retain : this.#compactRev,
+      );
     } catch (err) {
       this.#log.warn({ err }, 'maintenance failed; will retry');
     } finally {
@@ -705,14 +752,18 @@ export class SqliteStore implements Store, HistorySource {
     if (this.#queue.length > 0) this.#flush();
     this.#closed = true;
     this.#maintenanceTimer?.();
+    if (this.#inFlight.length > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
     this.#hub.close();
     await this.#idle.catch(() => {});
+    await this.#writer?.stop();
     await this.#checkpointer?.stop();
     this.#stmts.clear();
-    try {
-      this.#db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
-    } catch {
-      // best effort: the WAL is replayed on the next open anyway
+    if (this.#logWriter) {
+      try {
+        this.#db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+      } catch {
+        // best effort: the WAL is replayed on the next open anyway
+      }
     }
     this.#db.close();
   }
