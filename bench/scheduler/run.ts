@@ -17,7 +17,8 @@
  *   available (seconds).
  *
  * Progress goes to stderr; the report (markdown) to stdout. Targets are printed, never asserted.
- * Server CPU is read from /proc/PID/stat (bin/skiff execs the pinned node, so the PID is the server's).
+ * Server CPU is read from /proc/PID/stat (bin/skiff execs the pinned node, so the PID is the server's),
+ * its main thread's (the API server's; the scheduler has its own thread) from /proc/PID/task/PID/stat.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
@@ -45,6 +46,8 @@ const USAGE = `usage: node bench/scheduler/run.ts [options]
   --request-counts      print the API requests the server served during the Deployment case (stderr)
   --server-node-options=OPTS
                         NODE_OPTIONS for the server children only (e.g. "--cpu-prof --cpu-prof-dir=DIR")
+  --skiff PATH          the skiff executable the children run (default bin/skiff of this tree; for A/B
+                        runs of another build with the same bench)
   --keep                keep the temporary directory`;
 
 const { values: args } = parseArgs({
@@ -63,6 +66,7 @@ const { values: args } = parseArgs({
     'server-node-options': { type: 'string', default: '' },
     'request-counts': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
+    skiff: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -102,7 +106,7 @@ const ANTI_TARGET = { nodes: 5000, podsPerSec: 300 };
 const DEPLOY_TARGET = { replicas: 1000, seconds: 10 };
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const SKIFF = join(ROOT, 'bin', 'skiff');
+const SKIFF = args.skiff ?? join(ROOT, 'bin', 'skiff');
 
 // ---- helpers -------------------------------------------------------------------------------------
 
@@ -160,10 +164,13 @@ class SkiffProcess {
     }
   }
 
-  /** User + system CPU time of the process, ms. */
-  cpuMs(): number {
+  /** User + system CPU time of the process (all its threads), or with `mainThread` of its main thread only, ms. */
+  cpuMs(mainThread = false): number {
     try {
-      const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
+      const stat = readFileSync(
+        mainThread ? `/proc/${this.pid}/task/${this.pid}/stat` : `/proc/${this.pid}/stat`,
+        'utf8',
+      );
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       return (Number(f[11]) + Number(f[12])) * 10;
     } catch {
@@ -381,6 +388,8 @@ interface SchedResult {
   createMs: number;
   nodeSetupMs: number;
   serverCpuMs: number;
+  /** The server's main thread's CPU (API server, storage; not the scheduler's thread), ms. */
+  mainCpuMs: number;
   /** This bench process's own CPU (creates, watch) in the same window: it shares the machine's cores. */
   benchCpuMs: number;
   timedOut: boolean;
@@ -431,6 +440,7 @@ async function schedulingCase(root: string, name: string, kind: PodKind, nodes: 
     });
     await sleep(200);
     const cpu0 = proc.cpuMs();
+    const main0 = proc.cpuMs(true);
     const self0 = process.cpuUsage();
     const t0 = performance.now();
     await pool(pods, CONCURRENCY, async (i) => {
@@ -447,6 +457,7 @@ async function schedulingCase(root: string, name: string, kind: PodKind, nodes: 
     ]);
     clearTimeout(timer);
     const cpu1 = proc.cpuMs();
+    const main1 = proc.cpuMs(true);
     const self1 = process.cpuUsage(self0);
     w.close();
     const end = timedOut ? performance.now() : lastBind;
@@ -459,6 +470,7 @@ async function schedulingCase(root: string, name: string, kind: PodKind, nodes: 
       createMs,
       nodeSetupMs,
       serverCpuMs: cpu1 - cpu0,
+      mainCpuMs: main1 - main0,
       benchCpuMs: (self1.user + self1.system) / 1000,
       timedOut,
     };
@@ -784,6 +796,7 @@ async function main(): Promise<void> {
       baseline ? fmtPct(rate / bindRate) : '–',
       baseline ? fmtPct(rate / ceiling) : '–',
       r.scheduled ? (r.serverCpuMs / r.scheduled).toFixed(2) : '–',
+      r.scheduled ? (r.mainCpuMs / r.scheduled).toFixed(2) : '–',
       r.scheduled ? (r.benchCpuMs / r.scheduled).toFixed(2) : '–',
       target,
     ];
@@ -803,6 +816,7 @@ async function main(): Promise<void> {
           '% of raw binds/s',
           '% of create+bind ceiling',
           'server CPU ms/pod',
+          'main thread CPU ms/pod',
           'bench CPU ms/pod',
           'target',
         ],
