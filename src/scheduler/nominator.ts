@@ -6,12 +6,17 @@ import type { PodNominator } from './framework/interface.ts';
 import { type PodInfo, podInfoOf } from './framework/podinfo.ts';
 import { type Pod, podKey } from './types.ts';
 
+/** What nominatedPodsForNode returns for a node without nominated pods (shared, never modified). */
+const NONE: readonly PodInfo[] = Object.freeze([]);
+
 export class Nominator implements PodNominator {
   readonly #byNode = new Map<string, PodInfo[]>();
   readonly #nodeOf = new Map<string, string>();
 
+  /** Filter asks for every node it checks: no lookup and no allocation while nothing is nominated. */
   nominatedPodsForNode(nodeName: string): readonly PodInfo[] {
-    return this.#byNode.get(nodeName) ?? [];
+    if (this.#byNode.size === 0) return NONE;
+    return this.#byNode.get(nodeName) ?? NONE;
   }
 
   /** Nominates `pi` to `nodeName`, or to its status.nominatedNodeName when omitted; '' clears. */

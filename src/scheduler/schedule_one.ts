@@ -172,23 +172,28 @@ export class Algorithm {
     let numToFind = numFeasibleNodesToFind(fw.percentageOfNodesToScore ?? this.#percentage, n);
     if (!fw.hasScorePlugins()) numToFind = 1;
     const start = this.nextStartNodeIndex % n;
-    const feasible: NodeInfo[] = [];
     if (!fw.hasFilterPlugins()) {
+      const feasible: NodeInfo[] = [];
       for (let i = 0; i < numToFind; i++) feasible.push(nodes[(start + i) % n]!);
       return feasible;
     }
+    // Sized for the most it can hold (no regrowth while hundreds of nodes are added), then cut to
+    // what was found.
+    const feasible = new Array<NodeInfo>(Math.min(numToFind, n));
+    let found = 0;
     for (let i = 0; i < n; i++) {
       const ni = nodes[(start + i) % n]!;
       const s = fw.runFilterPluginsWithNominatedPods(state, pod, ni);
       if (!s || s.code === Code.Success) {
-        feasible.push(ni);
-        if (feasible.length >= numToFind) break;
+        feasible[found++] = ni;
+        if (found >= numToFind) break;
         continue;
       }
       if (s.code === Code.Error) throw s.asError();
       diagnosis.nodeToStatus.set(ni.name, s);
       if (s.plugin) diagnosis.unschedulablePlugins.add(s.plugin);
     }
+    feasible.length = found;
     return feasible;
   }
 

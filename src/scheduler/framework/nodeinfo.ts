@@ -9,7 +9,7 @@ import { type PodInfo, podHostPorts, podInfoOf } from './podinfo.ts';
 import {
   addAmounts,
   addResource,
-  cloneResource,
+  copyResourceInto,
   emptyResource,
   type Resource,
   toAmounts,
@@ -80,6 +80,11 @@ export class HostPortInfo {
       (this.#byIP.get(addr)?.has(key) ?? false) ||
       (this.#byIP.get(DEFAULT_BIND_ALL_HOST_IP)?.has(key) ?? false)
     );
+  }
+
+  /** No port in use. */
+  get empty(): boolean {
+    return this.#byIP.size === 0;
   }
 
   get size(): number {
@@ -236,12 +241,17 @@ export class NodeInfo {
     this.node = other.node;
     this.name = other.name;
     this.pods = other.pods.slice();
-    this.podsWithAffinity = other.podsWithAffinity.slice();
-    this.podsWithRequiredAntiAffinity = other.podsWithRequiredAntiAffinity.slice();
-    this.usedPorts = other.usedPorts.clone();
-    this.requested = cloneResource(other.requested);
-    this.nonZeroRequested = cloneResource(other.nonZeroRequested);
-    this.allocatable = cloneResource(other.allocatable);
+    // This NodeInfo's own lists, port set and Resources are kept where that changes nothing: an
+    // empty list or port set stays empty, and the Resources are overwritten in place (nothing else
+    // holds them: clone() and the snapshot give every NodeInfo its own).
+    if (other.podsWithAffinity.length > 0 || this.podsWithAffinity.length > 0)
+      this.podsWithAffinity = other.podsWithAffinity.slice();
+    if (other.podsWithRequiredAntiAffinity.length > 0 || this.podsWithRequiredAntiAffinity.length > 0)
+      this.podsWithRequiredAntiAffinity = other.podsWithRequiredAntiAffinity.slice();
+    if (!other.usedPorts.empty || !this.usedPorts.empty) this.usedPorts = other.usedPorts.clone();
+    copyResourceInto(this.requested, other.requested);
+    copyResourceInto(this.nonZeroRequested, other.nonZeroRequested);
+    copyResourceInto(this.allocatable, other.allocatable);
     this.imageStates = other.imageStates;
     this.generation = other.generation;
     this.labels = other.labels;

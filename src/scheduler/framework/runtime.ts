@@ -82,6 +82,11 @@ function errorOf(err: unknown): Status {
   return Status.error(err);
 }
 
+/** The plugins whose names are not in `skip`. */
+function withoutSkipped<P extends Plugin>(plugins: readonly P[], skip: ReadonlySet<string>): P[] {
+  return plugins.filter((pl) => !skip.has(pl.name));
+}
+
 export class Framework implements Handle {
   readonly profileName: string;
   readonly percentageOfNodesToScore: number | undefined;
@@ -291,7 +296,8 @@ export class Framework implements Handle {
     const skip = state.skipFilterPlugins;
     if (skip.size === 0) return this.filter;
     if (state !== this.#filterState || skip !== this.#filterSkip || skip.size !== this.#filterSkipSize) {
-      this.#activeFilter = this.filter.filter((pl) => !skip.has(pl.name));
+      // Not a closure over `skip`: that would allocate a context on every call, once per node.
+      this.#activeFilter = withoutSkipped(this.filter, skip);
       this.#filterState = state;
       this.#filterSkip = skip;
       this.#filterSkipSize = skip.size;
@@ -428,7 +434,8 @@ export class Framework implements Handle {
       if (state.skipScorePlugins.has(plugin.name)) continue;
       if (!scores) scores = this.#scoresFor(nodes);
       try {
-        for (let i = 0; i < n; i++) scores[i]!.score = plugin.score(state, pod, nodes[i]!);
+        if (plugin.scoreNodes) plugin.scoreNodes(state, pod, nodes, scores);
+        else for (let i = 0; i < n; i++) scores[i]!.score = plugin.score(state, pod, nodes[i]!);
       } catch (err) {
         return Status.error(`running Score plugin "${plugin.name}": ${errorOf(err).message()}`);
       }

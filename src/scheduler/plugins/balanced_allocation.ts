@@ -4,7 +4,12 @@
  * (no requests) are not scored.
  */
 import { type CycleState, type StateData, StateReader } from '../framework/cycle_state.ts';
-import { MAX_NODE_SCORE, type PreScorePlugin, type ScorePlugin } from '../framework/interface.ts';
+import {
+  MAX_NODE_SCORE,
+  type NodeScore,
+  type PreScorePlugin,
+  type ScorePlugin,
+} from '../framework/interface.ts';
 import type { NodeInfo } from '../framework/nodeinfo.ts';
 import { type MaybeStatus, Status } from '../framework/status.ts';
 import type { Pod } from '../types.ts';
@@ -12,6 +17,7 @@ import { Names } from './names.ts';
 import {
   AllocationScorer,
   DEFAULT_RESOURCES,
+  PairScorer,
   podRequestList,
   type ResourceSpec,
 } from './resource_allocation.ts';
@@ -68,7 +74,7 @@ export class BalancedAllocation implements PreScorePlugin, ScorePlugin {
 
   constructor(args: { resources?: ResourceSpec[] } = {}) {
     this.#resources = args.resources ?? DEFAULT_RESOURCES;
-    this.#scorer = new AllocationScorer(this.#resources, balancedScore, true);
+    this.#scorer = new AllocationScorer(this.#resources, balancedScore, true, PairScorer.Balanced);
   }
 
   preScore(state: CycleState, pod: Pod): MaybeStatus {
@@ -81,5 +87,10 @@ export class BalancedAllocation implements PreScorePlugin, ScorePlugin {
   score(state: CycleState, pod: Pod, nodeInfo: NodeInfo): number {
     const list = this.#preScoreState.read(state)?.list ?? podRequestList(pod, this.#resources, true);
     return this.#scorer.score(list, nodeInfo);
+  }
+
+  scoreNodes(state: CycleState, pod: Pod, nodes: readonly NodeInfo[], scores: NodeScore[]): void {
+    const list = this.#preScoreState.read(state)?.list ?? podRequestList(pod, this.#resources, true);
+    this.#scorer.scoreNodes(list, nodes, scores);
   }
 }

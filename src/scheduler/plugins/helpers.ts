@@ -161,13 +161,18 @@ export function requiredNodeAffinityMatchesLabels(pod: Pod, labels: NodeLabels, 
  * All zero stays zero (reversed: all max).
  */
 export function defaultNormalizeScore(maxPriority: number, reverse: boolean, scores: NodeScore[]): void {
+  const n = scores.length;
   let maxCount = 0;
-  for (const s of scores) if (s.score > maxCount) maxCount = s.score;
+  for (let i = 0; i < n; i++) {
+    const sc = scores[i]!.score;
+    if (sc > maxCount) maxCount = sc;
+  }
   if (maxCount === 0) {
-    if (reverse) for (const s of scores) s.score = maxPriority;
+    if (reverse) for (let i = 0; i < n; i++) scores[i]!.score = maxPriority;
     return;
   }
-  for (const s of scores) {
+  for (let i = 0; i < n; i++) {
+    const s = scores[i]!;
     let v = Math.trunc((maxPriority * s.score) / maxCount);
     if (reverse) v = maxPriority - v;
     s.score = v;

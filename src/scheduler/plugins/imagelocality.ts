@@ -3,7 +3,7 @@
  * how widely the image is spread (an image on every node gives no advantage).
  */
 import type { CycleState } from '../framework/cycle_state.ts';
-import { type Handle, MAX_NODE_SCORE, type ScorePlugin } from '../framework/interface.ts';
+import { type Handle, MAX_NODE_SCORE, type NodeScore, type ScorePlugin } from '../framework/interface.ts';
 import { NO_IMAGE_STATES, type NodeInfo } from '../framework/nodeinfo.ts';
 import type { Pod } from '../types.ts';
 import { Names } from './names.ts';
@@ -74,5 +74,25 @@ export class ImageLocality implements ScorePlugin {
       }
     }
     return imageScore(sum, containers);
+  }
+
+  scoreNodes(state: CycleState, pod: Pod, nodes: readonly NodeInfo[], scores: NodeScore[]): void {
+    const n = nodes.length;
+    if (podImages(pod).containers === 0) {
+      for (let i = 0; i < n; i++) scores[i]!.score = 0;
+      return;
+    }
+    // Nodes holding no image all score imageScore(0, containers): computed once.
+    let none = -1;
+    for (let i = 0; i < n; i++) {
+      const ni = nodes[i]!;
+      const states = ni.imageStates;
+      if (states === NO_IMAGE_STATES || states.size === 0) {
+        if (none < 0) none = this.score(state, pod, ni);
+        scores[i]!.score = none;
+      } else {
+        scores[i]!.score = this.score(state, pod, ni);
+      }
+    }
   }
 }

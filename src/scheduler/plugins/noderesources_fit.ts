@@ -9,6 +9,7 @@ import {
   ActionType,
   type ClusterEvent,
   type FilterPlugin,
+  type NodeScore,
   type PreFilterPlugin,
   type PreFilterReturn,
   type PreScorePlugin,
@@ -25,6 +26,7 @@ import {
   DEFAULT_RESOURCES,
   leastAllocatedScorer,
   mostAllocatedScorer,
+  PairScorer,
   podRequestList,
   type ResourceSpec,
 } from './resource_allocation.ts';
@@ -91,6 +93,19 @@ export function fitsRequest(
   ) {
     return NONE;
   }
+  return insufficientResources(req, nodeInfo, ignored, ignoredGroups);
+}
+
+/**
+ * fitsRequest past its fast path. Apart so that fitsRequest itself has no closure: a function with
+ * one allocates its context on every call, and fitsRequest runs for every node filtered.
+ */
+function insufficientResources(
+  req: Resource,
+  nodeInfo: NodeInfo,
+  ignored: ReadonlySet<string>,
+  ignoredGroups: ReadonlySet<string>,
+): readonly InsufficientResource[] {
   const alloc = nodeInfo.allocatable;
   const used = nodeInfo.requested;
   let out: InsufficientResource[] | undefined;
@@ -159,11 +174,14 @@ export class NodeResourcesFit implements PreFilterPlugin, FilterPlugin, PreScore
     this.#ignored = new Set(args.ignoredResources ?? []);
     this.#ignoredGroups = new Set(args.ignoredResourceGroups ?? []);
     this.#resources = args.scoringStrategy?.resources ?? DEFAULT_RESOURCES;
-    const strategy =
-      args.scoringStrategy?.type === 'MostAllocated'
-        ? mostAllocatedScorer(this.#resources)
-        : leastAllocatedScorer(this.#resources);
-    this.#scorer = new AllocationScorer(this.#resources, strategy, false);
+    const most = args.scoringStrategy?.type === 'MostAllocated';
+    const strategy = most ? mostAllocatedScorer(this.#resources) : leastAllocatedScorer(this.#resources);
+    this.#scorer = new AllocationScorer(
+      this.#resources,
+      strategy,
+      false,
+      most ? PairScorer.MostAllocated : PairScorer.LeastAllocated,
+    );
   }
 
   preFilter(state: CycleState, pod: Pod): PreFilterReturn | undefined {
@@ -192,6 +210,11 @@ export class NodeResourcesFit implements PreFilterPlugin, FilterPlugin, PreScore
   score(state: CycleState, pod: Pod, nodeInfo: NodeInfo): number {
     const list = this.#preScoreState.read(state)?.list ?? podRequestList(pod, this.#resources, false);
     return this.#scorer.score(list, nodeInfo);
+  }
+
+  scoreNodes(state: CycleState, pod: Pod, nodes: readonly NodeInfo[], scores: NodeScore[]): void {
+    const list = this.#preScoreState.read(state)?.list ?? podRequestList(pod, this.#resources, false);
+    this.#scorer.scoreNodes(list, nodes, scores);
   }
 
   eventsToRegister(): ClusterEvent[] {

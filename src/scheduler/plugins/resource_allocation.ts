@@ -3,7 +3,7 @@
  * (noderesources/resource_allocation.go) and the LeastAllocated / MostAllocated strategies
  * (least_allocated.go, most_allocated.go).
  */
-import { MAX_NODE_SCORE } from '../framework/interface.ts';
+import { MAX_NODE_SCORE, type NodeScore } from '../framework/interface.ts';
 import type { NodeInfo } from '../framework/nodeinfo.ts';
 import { podInfoOf } from '../framework/podinfo.ts';
 import {
@@ -76,6 +76,13 @@ export function podRequestList(
   return resources.map((s) => resourceAmount(r, s.name));
 }
 
+/**
+ * The scorers AllocationScorer.scoreNodes computes inline for the usual resources, cpu and memory
+ * in that order (the same arithmetic as the Scorer functions, in the same order).
+ */
+export const PairScorer = { None: 0, LeastAllocated: 1, MostAllocated: 2, Balanced: 3 } as const;
+export type PairScorer = (typeof PairScorer)[keyof typeof PairScorer];
+
 const KIND_CPU = 0;
 const KIND_MEMORY = 1;
 const KIND_EPHEMERAL = 2;
@@ -94,8 +101,17 @@ export class AllocationScorer {
   readonly #useRequested: boolean;
   readonly #req: number[];
   readonly #alloc: number[];
+  /** The inline scorer scoreNodes uses when the resources are [cpu, memory]; None otherwise. */
+  readonly #pair: PairScorer;
+  readonly #w0: number;
+  readonly #w1: number;
 
-  constructor(resources: readonly ResourceSpec[], scorer: Scorer, useRequested: boolean) {
+  constructor(
+    resources: readonly ResourceSpec[],
+    scorer: Scorer,
+    useRequested: boolean,
+    pair: PairScorer = PairScorer.None,
+  ) {
     this.#names = resources.map((r) => r.name);
     this.#kinds = Uint8Array.from(resources, (r) =>
       r.name === CPU
@@ -111,6 +127,69 @@ export class AllocationScorer {
     this.#useRequested = useRequested;
     this.#req = resources.map(() => 0);
     this.#alloc = resources.map(() => 0);
+    const cpuMemory = resources.length === 2 && resources[0]!.name === CPU && resources[1]!.name === MEMORY;
+    this.#pair = cpuMemory ? pair : PairScorer.None;
+    this.#w0 = cpuMemory ? resources[0]!.weight : 0;
+    this.#w1 = cpuMemory ? resources[1]!.weight : 0;
+  }
+
+  /**
+   * score() for every node into `scores[i].score`. With cpu and memory only (the default), the
+   * scorer runs inline on the NodeInfo's numbers: no per-node calls or buffers.
+   */
+  scoreNodes(podRequests: readonly number[], nodes: readonly NodeInfo[], scores: NodeScore[]): void {
+    const n = nodes.length;
+    const pair = this.#pair;
+    if (pair === PairScorer.None) {
+      for (let i = 0; i < n; i++) scores[i]!.score = this.score(podRequests, nodes[i]!);
+      return;
+    }
+    const useRequested = this.#useRequested;
+    const podCPU = podRequests[0]!;
+    const podMemory = podRequests[1]!;
+    const w0 = this.#w0;
+    const w1 = this.#w1;
+    for (let i = 0; i < n; i++) {
+      const ni = nodes[i]!;
+      if (!ni.node) {
+        scores[i]!.score = 0;
+        continue;
+      }
+      const a0 = ni.allocatableMilliCPU;
+      const a1 = ni.allocatableMemory;
+      const r0 = (useRequested ? ni.requestedMilliCPU : ni.nonZeroRequestedMilliCPU) + podCPU;
+      const r1 = (useRequested ? ni.requestedMemory : ni.nonZeroRequestedMemory) + podMemory;
+      let score: number;
+      if (pair === PairScorer.Balanced) {
+        // balancedScore: the std of two fractions is half their distance; of one, 0.
+        let std = 0;
+        if (a0 !== 0 && a1 !== 0) std = Math.abs((Math.min(r0 / a0, 1) - Math.min(r1 / a1, 1)) / 2);
+        score = Math.trunc((1 - std) * MAX_NODE_SCORE);
+      } else {
+        let nodeScore = 0;
+        let weightSum = 0;
+        if (a0 !== 0) {
+          nodeScore +=
+            (pair === PairScorer.LeastAllocated
+              ? r0 > a0
+                ? 0
+                : Math.trunc(((a0 - r0) * MAX_NODE_SCORE) / a0)
+              : Math.trunc((Math.min(r0, a0) * MAX_NODE_SCORE) / a0)) * w0;
+          weightSum += w0;
+        }
+        if (a1 !== 0) {
+          nodeScore +=
+            (pair === PairScorer.LeastAllocated
+              ? r1 > a1
+                ? 0
+                : Math.trunc(((a1 - r1) * MAX_NODE_SCORE) / a1)
+              : Math.trunc((Math.min(r1, a1) * MAX_NODE_SCORE) / a1)) * w1;
+          weightSum += w1;
+        }
+        score = weightSum === 0 ? 0 : Math.trunc(nodeScore / weightSum);
+      }
+      scores[i]!.score = score;
+    }
   }
 
   score(podRequests: readonly number[], nodeInfo: NodeInfo): number {

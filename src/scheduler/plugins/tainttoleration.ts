@@ -68,6 +68,13 @@ export class TaintToleration implements FilterPlugin, PreScorePlugin, ScorePlugi
     return n;
   }
 
+  scoreNodes(state: CycleState, pod: Pod, nodes: readonly NodeInfo[], scores: NodeScore[]): void {
+    for (let i = 0; i < nodes.length; i++) {
+      const ni = nodes[i]!;
+      scores[i]!.score = ni.taints.length === 0 ? 0 : this.score(state, pod, ni);
+    }
+  }
+
   normalizeScore(_state: CycleState, _pod: Pod, scores: NodeScore[]): MaybeStatus {
     defaultNormalizeScore(MAX_NODE_SCORE, true, scores);
     return undefined;
