@@ -331,7 +331,7 @@ export class Registry {
   async getCurrent(def: ResourceDef, namespace: string, name: string): Promise<KubeObject> {
     const e = this.#currentCached(def, storageKey(def, namespace, name));
     if (!e) return this.get(def, namespace, name);
-    const obj = e.copy();
+    const obj = e.copyFromDecoded();
     if (def.custom) obj.apiVersion = apiVersionOf(def);
     return obj;
   }

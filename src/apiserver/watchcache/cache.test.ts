@@ -46,6 +46,22 @@ async function take(it: AsyncGenerator<EncodedWatchEvent>, n: number): Promise<E
 }
 
 describe('ResourceCache', () => {
+  it('copies of a cached object are fresh and independent, from the bytes or from the kept decode', async () => {
+    const { put, cache, store } = await setup();
+    const kv = await put(cm('a', 'one', { k: 'v' }));
+    await cache.waitFor(await store.currentRevision());
+    const e = cache.peek(`${PREFIX}a/one`)!;
+    for (const copy of [() => e.copy(), () => e.copyFromDecoded(), () => e.copyFromDecoded()]) {
+      const obj = copy();
+      assert.deepEqual(obj.data, { k: 'v' });
+      assert.equal(obj.metadata.resourceVersion, String(kv.modRevision));
+      (obj.data as Record<string, string>).k = 'changed';
+      obj.metadata.name = 'changed';
+    }
+    assert.deepEqual(e.copyFromDecoded().data, { k: 'v' });
+    assert.equal(e.copy().metadata.name, 'one');
+  });
+
   it('a list at the latest revision reflects every acknowledged write', async () => {
     const { put, cache, store } = await setup();
     await put(cm('a', 'one'));

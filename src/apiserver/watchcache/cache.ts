@@ -120,6 +120,14 @@ export class CachedEvent {
     return this.#current.copy();
   }
 
+  /**
+   * A fresh copy of the object, made from the object decoded once and kept: for objects read again
+   * and again (the ServiceAccount of every pod create), where copying beats parsing the bytes anew.
+   */
+  copyFromDecoded(): KubeObject {
+    return copyObject(this.#current.object);
+  }
+
   /** The object's apiVersion (without decoding it when it is stored in the usual shape). */
   get apiVersion(): string | undefined {
     return this.#current.apiVersion;
