@@ -1,11 +1,4 @@
-/**
- * The cgroup filesystem, as the kubelet's cgroupfs driver sees it: which hierarchies are mounted
- * (cgroup v1 — one per controller set, plus a cgroup2 mount in hybrid mode — or a single unified
- * cgroup v2 tree), and the few file operations a pod cgroup needs: create, write a setting, list
- * the processes, kill them, remove a tree deepest-first.
- */
-import { constants } from 'node:fs';
-import { access, mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Clock, sleep, systemClock } from '../../util/clock.ts';
 
@@ -95,14 +88,7 @@ function unescapeMount(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(Number.parseInt(oct, 8)));
 }
 
-export async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path, constants.F_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { exists } from '../../util/fs.ts';
 
 /** Whether `h` carries `controller`. */
 export function has(h: Hierarchy, controller: string): boolean {

@@ -15,13 +15,13 @@
 import { join } from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { type Clock, systemClock } from '../../util/clock.ts';
+import { exists } from '../../util/fs.ts';
 import { type Logger, silentLogger } from '../../util/log.ts';
 import type { PodCgroups } from '../contracts.ts';
 import {
   type CgroupLayout,
   children,
   detectCgroups,
-  exists,
   type Hierarchy,
   has,
   makeCgroup,

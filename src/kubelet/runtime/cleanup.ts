@@ -37,7 +37,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { lstat, readdir, readFile, rm, rmdir } from 'node:fs/promises';
+import { readdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { cleanupPodNetwork, type NetworkCleanupResult } from '../../network/index.ts';
@@ -45,6 +45,7 @@ import { type CleanupResult, cleanupRules } from '../../proxy/cleanup.ts';
 import { ExecIptablesRunner, type IptablesRunner } from '../../proxy/iptables.ts';
 import { cleanupNftables } from '../../proxy/nftables/cleanup.ts';
 import { ExecNftRunner, type NftRunner } from '../../proxy/nftables/runner.ts';
+import { lexists as exists } from '../../util/fs.ts';
 import { type Logger, silentLogger } from '../../util/log.ts';
 import { detectCgroups, removeTree } from '../cm/cgroupfs.ts';
 import { createCriRuntime } from '../cri/client.ts';
@@ -678,15 +679,6 @@ export async function uninstallNode(opts: UninstallOptions): Promise<UninstallSu
     s.problems.length ? 'uninstalled, with problems' : 'uninstalled',
   );
   return s;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Waits for NetworkReady (CNI DEL needs the network config loaded), then removes every sandbox. */

@@ -11,7 +11,6 @@ import { randomInt } from 'node:crypto';
 import { constants } from 'node:fs';
 import {
   chmod,
-  lstat,
   mkdir,
   readdir,
   readFile,
@@ -23,6 +22,7 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
+import { lexists as exists } from '../../util/fs.ts';
 
 /** One file of a payload. */
 export interface FileProjection {
@@ -67,15 +67,6 @@ function cleanPayload(payload: Payload): Payload {
     out.set(posix.normalize(p), f);
   }
   return out;
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await lstat(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Files (relative paths) under `dir`, recursively. */

@@ -12,23 +12,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, realpathSync } from 'node:fs';
-import {
-  access,
-  chmod,
-  mkdir,
-  open,
-  readdir,
-  readFile,
-  realpath,
-  rm,
-  stat,
-  writeFile,
-} from 'node:fs/promises';
+import { chmod, mkdir, open, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, sep } from 'node:path';
 import type { Container, Pod, Volume } from 'kubernetes-types/core/v1.js';
 import { Quantity } from '../../api/quantity.ts';
 import type { RestClient } from '../../client/types.ts';
 import { type Clock, systemClock } from '../../util/clock.ts';
+import { exists } from '../../util/fs.ts';
 import { type Logger, silentLogger } from '../../util/log.ts';
 import { resourceConfigForPod } from '../cm/resources.ts';
 import { VolumeError, type VolumeManager } from '../contracts.ts';
@@ -422,15 +412,5 @@ export async function readTerminationMessage(
     return buf.toString('utf8');
   } finally {
     await fh.close();
-  }
-}
-
-/** Whether `path` exists (following symlinks), as existsSync, without blocking. */
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
   }
 }
