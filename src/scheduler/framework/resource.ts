@@ -161,25 +161,28 @@ export function podRequestAmounts(pod: Pod, opts: PodRequestOptions = {}): Amoun
 
 /** Folds amounts into a Resource (Resource.Add). */
 export function addAmounts(r: Resource, amounts: Amounts): Resource {
-  for (const [name, v] of amounts) {
-    switch (name) {
-      case CPU:
-        r.milliCPU += v;
-        break;
-      case MEMORY:
-        r.memory += v;
-        break;
-      case EPHEMERAL_STORAGE:
-        r.ephemeralStorage += v;
-        break;
-      case PODS:
-        r.allowedPodNumber += v;
-        break;
-      default:
-        if (isScalarResourceName(name)) r.scalar.set(name, (r.scalar.get(name) ?? 0) + v);
-    }
-  }
+  for (const [name, v] of amounts) addAmount(r, name, v);
   return r;
+}
+
+/** Adds `v` of resource `name` to `r` (names that are not counted are ignored). */
+function addAmount(r: Resource, name: string, v: number): void {
+  switch (name) {
+    case CPU:
+      r.milliCPU += v;
+      break;
+    case MEMORY:
+      r.memory += v;
+      break;
+    case EPHEMERAL_STORAGE:
+      r.ephemeralStorage += v;
+      break;
+    case PODS:
+      r.allowedPodNumber += v;
+      break;
+    default:
+      if (isScalarResourceName(name)) r.scalar.set(name, (r.scalar.get(name) ?? 0) + v);
+  }
 }
 
 /** The pod's request as a Resource (pods not included). */
@@ -209,25 +212,9 @@ function containersRequests(containers: readonly Container[] | undefined, nonMis
     let memory = false;
     if (list) {
       for (const name of Object.keys(list)) {
-        const v = quantityValue(name, list[name]);
-        switch (name) {
-          case CPU:
-            r.milliCPU += v;
-            cpu = true;
-            break;
-          case MEMORY:
-            r.memory += v;
-            memory = true;
-            break;
-          case EPHEMERAL_STORAGE:
-            r.ephemeralStorage += v;
-            break;
-          case PODS:
-            r.allowedPodNumber += v;
-            break;
-          default:
-            if (isScalarResourceName(name)) r.scalar.set(name, (r.scalar.get(name) ?? 0) + v);
-        }
+        addAmount(r, name, quantityValue(name, list[name]));
+        if (name === CPU) cpu = true;
+        else if (name === MEMORY) memory = true;
       }
     }
     if (nonMissing) {
