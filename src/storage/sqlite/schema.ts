@@ -31,6 +31,24 @@ CREATE INDEX skiff_kv_name_id ON skiff_kv (name, id);
 CREATE INDEX skiff_kv_expires ON skiff_kv (expires_at) WHERE expires_at IS NOT NULL;
 `;
 
+/** A row of skiff_kv, as node:sqlite returns it. */
+export interface Row {
+  id: number;
+  name: Uint8Array;
+  deleted: number;
+  create_revision: number;
+  prev_revision: number;
+  version: number;
+  expires_at: number | null;
+  value: Uint8Array;
+}
+
+/** Every column of skiff_kv, in the order of {@link Row} (and of the INSERTs). */
+export const COLS = 'id, name, deleted, create_revision, prev_revision, version, expires_at, value';
+
+/** The value of a tombstone. */
+export const EMPTY = new Uint8Array(0);
+
 export interface Meta {
   compactRevision: number;
   /** How far compaction has removed superseded rows (≤ compactRevision). */

@@ -51,7 +51,7 @@ import {
 } from '../store.ts';
 import { type ChangeEvent, type HistorySource, WatchHub } from '../watchhub.ts';
 import { Checkpointer } from './checkpointer.ts';
-import { openDatabase, SQLITE_CORRUPT, SQLITE_FULL, sqliteCode } from './schema.ts';
+import { COLS, EMPTY, openDatabase, type Row, SQLITE_CORRUPT, SQLITE_FULL, sqliteCode } from './schema.ts';
 import { type LogRow, LogWriter, type WriteOp, type WriteResult } from './writer.ts';
 import { type WriterError, WriterThread } from './writer-thread.ts';
 
@@ -105,20 +105,6 @@ interface Pending {
   resolve: (v: KeyValue | DeleteResult) => void;
   reject: (e: Error) => void;
 }
-
-interface Row {
-  id: number;
-  name: Uint8Array;
-  deleted: number;
-  create_revision: number;
-  prev_revision: number;
-  version: number;
-  expires_at: number | null;
-  value: Uint8Array;
-}
-
-const EMPTY = new Uint8Array(0);
-const COLS = 'id, name, deleted, create_revision, prev_revision, version, expires_at, value';
 
 function logKv(row: LogRow, key: string): KeyValue {
   return {

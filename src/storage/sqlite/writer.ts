@@ -4,6 +4,7 @@
  * the compaction sweep and free-page vacuum that maintenance runs. Only one connection ever writes.
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { COLS, EMPTY, type Row } from './schema.ts';
 
 /** One write of a group commit, conditions included. */
 export interface WriteOp {
@@ -34,18 +35,6 @@ export interface LogRow {
 export type WriteResult =
   | { ok: true; revision: number; createRevision: number; version: number; prev: LogRow | null }
   | { ok: false; reason: 'exists' | 'notfound' | 'conflict'; live: LogRow | null };
-
-interface Row {
-  id: number;
-  deleted: number;
-  create_revision: number;
-  version: number;
-  expires_at: number | null;
-  value: Uint8Array;
-}
-
-const EMPTY = new Uint8Array(0);
-const COLS = 'id, name, deleted, create_revision, prev_revision, version, expires_at, value';
 
 function logRow(row: Row): LogRow {
   return {
