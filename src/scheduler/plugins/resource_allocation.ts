@@ -29,6 +29,16 @@ export const DEFAULT_RESOURCES: ResourceSpec[] = [
 /** Scores requested-vs-allocatable vectors (index-aligned with the resources). */
 export type Scorer = (requested: readonly number[], allocatable: readonly number[]) => number;
 
+/** One resource's LeastAllocated score: (capacity - requested) / capacity × 100; `cap` > 0. */
+function leastAllocated(req: number, cap: number): number {
+  return req > cap ? 0 : Math.trunc(((cap - req) * MAX_NODE_SCORE) / cap);
+}
+
+/** One resource's MostAllocated score: requested / capacity × 100, at most 100; `cap` > 0. */
+function mostAllocated(req: number, cap: number): number {
+  return Math.trunc((Math.min(req, cap) * MAX_NODE_SCORE) / cap);
+}
+
 /** (capacity - requested) / capacity × 100, averaged by weight: emptier nodes score higher. */
 export function leastAllocatedScorer(resources: readonly ResourceSpec[]): Scorer {
   return (requested, allocatable) => {
@@ -37,8 +47,7 @@ export function leastAllocatedScorer(resources: readonly ResourceSpec[]): Scorer
     for (let i = 0; i < requested.length; i++) {
       const cap = allocatable[i]!;
       if (cap === 0) continue;
-      const req = requested[i]!;
-      const s = req > cap ? 0 : Math.trunc(((cap - req) * MAX_NODE_SCORE) / cap);
+      const s = leastAllocated(requested[i]!, cap);
       const w = resources[i]!.weight;
       nodeScore += s * w;
       weightSum += w;
@@ -55,8 +64,7 @@ export function mostAllocatedScorer(resources: readonly ResourceSpec[]): Scorer 
     for (let i = 0; i < requested.length; i++) {
       const cap = allocatable[i]!;
       if (cap === 0) continue;
-      const req = Math.min(requested[i]!, cap);
-      const s = Math.trunc((req * MAX_NODE_SCORE) / cap);
+      const s = mostAllocated(requested[i]!, cap);
       const w = resources[i]!.weight;
       nodeScore += s * w;
       weightSum += w;
@@ -170,20 +178,12 @@ export class AllocationScorer {
         let weightSum = 0;
         if (a0 !== 0) {
           nodeScore +=
-            (pair === PairScorer.LeastAllocated
-              ? r0 > a0
-                ? 0
-                : Math.trunc(((a0 - r0) * MAX_NODE_SCORE) / a0)
-              : Math.trunc((Math.min(r0, a0) * MAX_NODE_SCORE) / a0)) * w0;
+            (pair === PairScorer.LeastAllocated ? leastAllocated(r0, a0) : mostAllocated(r0, a0)) * w0;
           weightSum += w0;
         }
         if (a1 !== 0) {
           nodeScore +=
-            (pair === PairScorer.LeastAllocated
-              ? r1 > a1
-                ? 0
-                : Math.trunc(((a1 - r1) * MAX_NODE_SCORE) / a1)
-              : Math.trunc((Math.min(r1, a1) * MAX_NODE_SCORE) / a1)) * w1;
+            (pair === PairScorer.LeastAllocated ? leastAllocated(r1, a1) : mostAllocated(r1, a1)) * w1;
           weightSum += w1;
         }
         score = weightSum === 0 ? 0 : Math.trunc(nodeScore / weightSum);
