@@ -245,3 +245,38 @@ test('thousands of mutated requests: no 5xx, no crash, no hang', { timeout: 240_
   );
   assert.equal(big.status, 413);
 });
+
+test("a create's and an update's answer is the object a GET then returns, in the format asked for", async () => {
+  const json = { 'Content-Type': 'application/json' };
+  // Its own namespace: the fuzzing above may have deleted default.
+  const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'answers' } };
+  const nsCreated = await send('POST', '/api/v1/namespaces', JSON.stringify(ns), json);
+  assert.equal(nsCreated.status, 201, nsCreated.body);
+  const path = '/api/v1/namespaces/answers/configmaps';
+  const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'answer-cm' }, data: { a: '1' } };
+  const created = await send('POST', path, JSON.stringify(cm), json);
+  assert.equal(created.status, 201, created.body);
+  const got = await send('GET', `${path}/answer-cm`);
+  assert.deepEqual(JSON.parse(created.body), JSON.parse(got.body));
+  const obj = JSON.parse(got.body) as { data: Record<string, string>; metadata: { resourceVersion: string } };
+  obj.data.b = '2';
+  const updated = await send('PUT', `${path}/answer-cm`, JSON.stringify(obj), json);
+  assert.equal(updated.status, 200, updated.body);
+  const after = await send('GET', `${path}/answer-cm`);
+  assert.deepEqual(JSON.parse(updated.body), JSON.parse(after.body));
+  assert.notEqual(JSON.parse(after.body).metadata.resourceVersion, obj.metadata.resourceVersion);
+  // Other formats are still rendered from the object.
+  const asTable = await send('POST', path, JSON.stringify({ ...cm, metadata: { name: 'answer-cm-2' } }), {
+    ...json,
+    Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io',
+  });
+  assert.equal(asTable.status, 201, asTable.body);
+  assert.equal(JSON.parse(asTable.body).kind, 'Table');
+  const asYaml = await send('POST', path, JSON.stringify({ ...cm, metadata: { name: 'answer-cm-3' } }), {
+    ...json,
+    Accept: 'application/yaml',
+  });
+  assert.equal(asYaml.status, 201, asYaml.body);
+  assert.match(asYaml.body, /^apiVersion: v1\n/m);
+  assert.match(asYaml.body, /name: answer-cm-3/);
+});

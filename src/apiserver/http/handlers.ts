@@ -9,6 +9,7 @@ import type { Logger } from '../../util/log.ts';
 import type { Catalog } from '../catalog.ts';
 import { isPlainObject, type KubeObject, rfc3339 } from '../object.ts';
 import { unknownBuiltinFields } from '../openapi/unknown.ts';
+import { writtenJson } from '../registry/codec.ts';
 import { type DeleteOptions, parseResourceVersion, type Registry } from '../registry/registry.ts';
 import { apiVersionOf, type ResourceDef, storagePrefix } from '../resource.ts';
 import {
@@ -32,7 +33,7 @@ import {
 import { bodyEncoding, negotiate, parseMediaType, type ResponseFormat } from './negotiate.ts';
 import { bindPod, evictPod } from './pods.ts';
 import type { ResourceRequest } from './requestinfo.ts';
-import { send } from './respond.ts';
+import { send, sendJsonPieces } from './respond.ts';
 import { getScale, scaleSubresourceUpdate } from './scale.ts';
 import { buildFilter } from './selectors.ts';
 import { serveWatch } from './watch.ts';
@@ -132,12 +133,21 @@ function respondObject(
   ctx: RequestContext,
   code: number,
   body: KubeObject | { kind: string; items: KubeObject[]; metadata: Record<string, unknown> },
+  justWritten = false,
 ): void {
   const isList = Array.isArray((body as { items?: unknown }).items);
   const format = negotiate(
     req.headers.accept,
     isList ? ['Table', 'PartialObjectMetadataList'] : ['Table', 'PartialObjectMetadata'],
   );
+  if (justWritten && format.as === null && format.encoding === 'json') {
+    // The object as the registry stored it, with its resourceVersion: no second encode.
+    const pieces = writtenJson(body as KubeObject);
+    if (pieces) {
+      sendJsonPieces(res, code, pieces);
+      return;
+    }
+  }
   send(res, code, render(deps, def, format, ctx, body), format);
 }
 
@@ -358,7 +368,7 @@ export async function handleResource(
       checkFields(def, body, validation, warnings);
       const created = await registry.create(def, ns, body, writeOpts);
       setWarnings(res, warnings);
-      return respondObject(deps, def, res, req, ctx, 201, created);
+      return respondObject(deps, def, res, req, ctx, 201, created, true);
     }
     case 'update': {
       if (!name) throw ApiError.methodNotAllowed(`PUT requires the name of a ${def.resource} object`);
@@ -378,7 +388,7 @@ export async function handleResource(
         ...writeOpts,
         subresource: sub,
       });
-      return respondObject(deps, def, res, req, ctx, created ? 201 : 200, object);
+      return respondObject(deps, def, res, req, ctx, created ? 201 : 200, object, true);
     }
     case 'patch': {
       if (!name) throw ApiError.methodNotAllowed(`PATCH requires the name of a ${def.resource} object`);

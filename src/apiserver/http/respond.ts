@@ -30,6 +30,17 @@ export function send(
   res.end(body);
 }
 
+/** Sends JSON already encoded as UTF-8 pieces (written one after the other) with `code`. */
+export function sendJsonPieces(res: ServerResponse, code: number, pieces: readonly Uint8Array[]): void {
+  const body = pieces.length === 1 ? (pieces[0] as Uint8Array) : Buffer.concat(pieces);
+  res.writeHead(code, {
+    'Content-Type': 'application/json',
+    'Content-Length': body.byteLength,
+    'Cache-Control': 'no-cache, private',
+  });
+  res.end(body);
+}
+
 /** Sends an error as a metav1.Status; anything that is not an ApiError becomes a 500. */
 export function sendError(res: ServerResponse, err: unknown): ApiError {
   const api = err instanceof ApiError ? err : ApiError.internal((err as Error)?.message ?? String(err), err);

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { KubeObject } from '../object.ts';
 import { CachedEvent } from '../watchcache/cache.ts';
-import { decodeFromStorage, encodeForStorage, storedHead, withResourceVersion } from './codec.ts';
+import {
+  decodeFromStorage,
+  encodeForStorage,
+  noteWritten,
+  storedHead,
+  withResourceVersion,
+  writtenJson,
+} from './codec.ts';
 
 const enc = new TextEncoder();
 const kv = (value: Uint8Array, rev: number) => ({
@@ -79,5 +86,36 @@ describe('storage codec', () => {
     assert.equal(e.object.metadata.name, 'a');
     assert.notEqual(e.copy(), e.object);
     assert.equal(e.copy().metadata.resourceVersion, '3');
+  });
+
+  it('gives the JSON of an object just written from its stored bytes, only while it shows that revision', () => {
+    const obj = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'a', namespace: 'ns', labels: { app: 'x' } },
+      spec: { containers: [{ name: 'c', image: 'i' }] },
+    } as unknown as KubeObject;
+    assert.equal(writtenJson(obj), undefined, 'never written');
+    const bytes = encodeForStorage(obj);
+    noteWritten(obj, bytes, 12);
+    assert.equal(writtenJson(obj), undefined, 'resourceVersion not yet set to the revision written');
+    obj.metadata.resourceVersion = '12';
+    const pieces = writtenJson(obj);
+    assert.ok(pieces);
+    assert.deepEqual(JSON.parse(Buffer.concat(pieces).toString('utf8')), JSON.parse(JSON.stringify(obj)));
+    obj.metadata.resourceVersion = '13';
+    assert.equal(writtenJson(obj), undefined, 'another revision');
+    const other = { ...obj, metadata: { ...obj.metadata, resourceVersion: '12' } } as KubeObject;
+    assert.equal(writtenJson(other), undefined, 'a copy is not the object written');
+  });
+
+  it('gives nothing for stored bytes of another shape', () => {
+    const obj = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'a', resourceVersion: '3' },
+    } as KubeObject;
+    noteWritten(obj, enc.encode('{"kind":"Pod","apiVersion":"v1","metadata":{"name":"a"}}'), 3);
+    assert.equal(writtenJson(obj), undefined);
   });
 });

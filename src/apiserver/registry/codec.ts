@@ -41,6 +41,37 @@ export function encodeForStorage(obj: KubeObject): Uint8Array {
   return encoder.encode(storageJson(obj));
 }
 
+/** What the registry stored for an object it wrote: the bytes and their revision. */
+interface Written {
+  readonly bytes: Uint8Array;
+  readonly revision: number;
+}
+
+/**
+ * The bytes the registry stored for the objects it has just written (weakly, by object): a create's
+ * or an update's answer sends exactly the object written, so it splices the resourceVersion into
+ * these bytes instead of encoding the object a second time ({@link writtenJson}).
+ */
+const written = new WeakMap<KubeObject, Written>();
+
+/** Records that `obj` was stored as `bytes` at `revision` (the registry, after a write succeeded). */
+export function noteWritten(obj: KubeObject, bytes: Uint8Array, revision: number): void {
+  written.set(obj, { bytes, revision });
+}
+
+/**
+ * The JSON of `obj` as pieces to be written one after the other, made from the bytes the registry
+ * stored for it: when `obj` is an object the registry wrote and it shows the revision written; else
+ * undefined (encode the object). For answers sent right after the write, by callers that know nothing
+ * changed the object since, other than its resourceVersion being set to the revision written.
+ */
+export function writtenJson(obj: KubeObject): Uint8Array[] | undefined {
+  const w = written.get(obj);
+  if (!w || obj.metadata?.resourceVersion !== String(w.revision)) return undefined;
+  const head = storedHead(w.bytes);
+  return head ? withResourceVersion(w.bytes, head, w.revision) : undefined;
+}
+
 /** The object stored in `kv`, with resourceVersion set from its modRevision. Returns a fresh copy. */
 export function decodeFromStorage(kv: KeyValue): KubeObject {
   return decodeStored(kv.value, kv.modRevision);

@@ -29,7 +29,7 @@ import {
   updateManagedFields,
 } from '../ssa/index.ts';
 import type { CachedEvent } from '../watchcache/cache.ts';
-import { decodeFromStorage, encodeForStorage } from './codec.ts';
+import { decodeFromStorage, encodeForStorage, noteWritten } from './codec.ts';
 import {
   checkMetaShape,
   fillCreateMeta,
@@ -241,8 +241,10 @@ export class Registry {
 
   async #storeCreate(def: ResourceDef, key: string, obj: KubeObject): Promise<KeyValue> {
     try {
-      const kv = await this.#store.create(key, encodeForStorage(obj), this.#ttl(def));
+      const bytes = encodeForStorage(obj);
+      const kv = await this.#store.create(key, bytes, this.#ttl(def));
       this.#noteWrite(def, kv.modRevision);
+      noteWritten(obj, bytes, kv.modRevision);
       return kv;
     } catch (err) {
       this.#noteFailedWrite(def, err);
@@ -252,8 +254,10 @@ export class Registry {
 
   async #storeUpdate(def: ResourceDef, key: string, obj: KubeObject, expected: number): Promise<KeyValue> {
     try {
-      const kv = await this.#store.update(key, encodeForStorage(obj), expected, this.#ttl(def));
+      const bytes = encodeForStorage(obj);
+      const kv = await this.#store.update(key, bytes, expected, this.#ttl(def));
       this.#noteWrite(def, kv.modRevision);
+      noteWritten(obj, bytes, kv.modRevision);
       return kv;
     } catch (err) {
       this.#noteFailedWrite(def, err);
