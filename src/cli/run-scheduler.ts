@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { selectorFromSet } from '../api/labels.ts';
 import { InformerFactory } from '../client/factory.ts';
+import { stripManagedFields } from '../client/informer.ts';
 import { LeaderElector } from '../client/leaderelection.ts';
 import { NAMESPACES, NODES, POD_DISRUPTION_BUDGETS, PODS, PRIORITY_CLASSES } from '../client/resources.ts';
 import { type ClientConnection, HttpRestClient } from '../client/rest.ts';
@@ -54,7 +55,8 @@ export async function runScheduler(
       callbacks: {
         onStartedLeading: (leading) => {
           log.info({ identity }, 'scheduler is leading');
-          const informers = new InformerFactory(client, { logger: log });
+          // The scheduler never reads managedFields: its informers drop them, as kube-scheduler's do.
+          const informers = new InformerFactory(client, { logger: log, transform: stripManagedFields });
           const scheduler = new Scheduler({
             client,
             informers: {

@@ -3,7 +3,7 @@ import { afterEach, describe, it } from 'node:test';
 import { ApiError } from '../api/errors.ts';
 import { FakeClock } from '../util/clock.ts';
 import { FakeRestClient } from './fake.ts';
-import { SharedInformer } from './informer.ts';
+import { SharedInformer, stripManagedFields } from './informer.ts';
 import { objectKey } from './keys.ts';
 import { CONFIG_MAPS, NODES, PODS } from './resources.ts';
 import { eventually } from './testing.ts';
@@ -74,6 +74,37 @@ describe('SharedInformer (fake client)', () => {
     assert.deepEqual(inf.lister().get('a/one')?.data, { x: '1' });
     assert.equal(inf.lister().get('b/two'), undefined);
     assert.equal(inf.lastResourceVersion, fake.resourceVersion);
+  });
+
+  it('applies its transform to listed and watched objects before caching them and telling handlers', async () => {
+    const fake = new FakeRestClient();
+    const managed = (ns: string, name: string): KubeObject => ({
+      ...cm(ns, name),
+      metadata: { name, namespace: ns, managedFields: [{ manager: 'm', operation: 'Update' }] },
+    });
+    await fake.create(CONFIG_MAPS, 'a', managed('a', 'one'));
+    const inf = new SharedInformer(fake, CONFIG_MAPS, {
+      clock: new FakeClock(),
+      transform: stripManagedFields,
+    });
+    const seen: KubeObject[] = [];
+    inf.addEventHandler({
+      onAdd: (o) => seen.push(o),
+      onUpdate: (a, b) => seen.push(a, b),
+      onDelete: (o) => seen.push(o),
+    });
+    start(inf);
+    await inf.synced();
+    await eventually(() => fake.watchers === 1, 'a watch');
+    await fake.create(CONFIG_MAPS, 'b', managed('b', 'two'));
+    await fake.patch(CONFIG_MAPS, 'a', 'one', 'merge', { data: { x: '1' } });
+    await fake.delete(CONFIG_MAPS, 'b', 'two');
+    await eventually(() => seen.length === 5, 'the watch events');
+    for (const o of [...seen, ...inf.lister().list()]) {
+      assert.equal(o.metadata.managedFields, undefined, objectKey(o));
+    }
+    assert.deepEqual(inf.lister().get('a/one')?.data, { x: '1' });
+    assert.ok((await fake.get(CONFIG_MAPS, 'a', 'one')).metadata.managedFields, 'the server keeps them');
   });
 
   it('reads every page of a paginated list before delivering it', async () => {

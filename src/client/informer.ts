@@ -52,6 +52,21 @@ export interface InformerOptions {
   backoffMaxMs?: number;
   /** timeoutSeconds of each watch; default a random 300–600 s, as client-go. */
   watchTimeoutSeconds?: number;
+  /**
+   * Applied to every object from a list or a watch event before it is cached and handed to handlers
+   * (client-go's SetTransform), e.g. {@link stripManagedFields}. It may modify the object in place and
+   * must keep its namespace, name and resourceVersion.
+   */
+  transform?: (obj: KubeObject) => KubeObject;
+}
+
+/**
+ * Drops metadata.managedFields: for informers of components that never read them (kube-scheduler's
+ * pod informer does the same). Less to keep, and what is dropped dies young.
+ */
+export function stripManagedFields(obj: KubeObject): KubeObject {
+  if (obj.metadata?.managedFields !== undefined) delete obj.metadata.managedFields;
+  return obj;
 }
 
 /** The object cache with its indices (client-go's thread-safe store + indexer). */
@@ -314,7 +329,9 @@ export class SharedInformer<T extends KubeObject = KubeObject> implements Inform
   /** Makes the cache hold exactly `items`, telling handlers what changed. */
   #replace(items: T[]): void {
     const fresh = new Set<string>();
-    for (const obj of items) {
+    const transform = this.#o.transform as ((o: T) => T) | undefined;
+    for (const item of items) {
+      const obj = transform ? transform(item) : item;
       const key = objectKey(obj);
       fresh.add(key);
       const old = this.#cache.set(key, obj);
@@ -355,7 +372,8 @@ export class SharedInformer<T extends KubeObject = KubeObject> implements Inform
   }
 
   #apply(event: WatchEvent<T>): void {
-    const obj = event.object;
+    const transform = this.#o.transform as ((o: T) => T) | undefined;
+    const obj = transform && event.type !== 'BOOKMARK' ? transform(event.object) : event.object;
     const rv = obj?.metadata?.resourceVersion;
     switch (event.type) {
       case 'ADDED':
