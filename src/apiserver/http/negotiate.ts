@@ -58,6 +58,8 @@ const YAML_TYPES = new Set(['application/yaml', 'application/x-yaml', 'text/yaml
  * produce is a 406. `allowAs` lists the meta.k8s.io conversions the endpoint supports.
  */
 export function negotiate(accept: string | undefined, allowAs: readonly string[]): ResponseFormat {
+  // What most requests send (client libraries, controllers): plain JSON, decided without parsing.
+  if (accept === 'application/json' || accept === '*/*') return { encoding: 'json', as: null, pretty: false };
   const types = parseAccept(accept);
   if (types.length === 0) return { encoding: 'json', as: null, pretty: false };
   for (const m of types) {
@@ -83,6 +85,7 @@ export function negotiate(accept: string | undefined, allowAs: readonly string[]
 export type BodyEncoding = 'json' | 'yaml' | 'protobuf';
 
 export function bodyEncoding(contentType: string | undefined): BodyEncoding {
+  if (contentType === 'application/json') return 'json';
   const type = parseMediaType(contentType ?? 'application/json').type;
   if (type === '' || type === 'application/json') return 'json';
   if (YAML_TYPES.has(type)) return 'yaml';
