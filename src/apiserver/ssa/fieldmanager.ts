@@ -10,10 +10,12 @@ import { ApiError, type StatusCause } from '../../api/errors.ts';
 import type { KubeObject } from '../object.ts';
 import type { Json, JsonObject } from '../patch/json.ts';
 import { isObject, jsonEqual } from '../patch/json.ts';
+import { createdFieldsV1, type FieldTrie, fieldTrie } from './created.ts';
 import { FieldSet, fieldPath, goJson, type Path, pathString } from './fieldpath.ts';
 import {
   capUpdateManagers,
   decodeManagedFields,
+  encodeEntry,
   encodeManagedFields,
   type Managed,
   type ManagerInfo,
@@ -48,7 +50,8 @@ interface CommonOptions {
   /**
    * Fields the strategy resets for this endpoint, which nobody owns through it (GetResetFields):
    * `[['status']]` for the main resource of a kind with a status subresource, `[['spec']]` for its
-   * status subresource. See {@link resetFieldsFor}.
+   * status subresource. See {@link resetFieldsFor}. Not to be changed once passed: what is made of
+   * it is kept by list.
    */
   resetFields?: readonly FieldNames[];
 }
@@ -68,21 +71,23 @@ export interface UpdateOptions extends CommonOptions {
   operation: 'Update';
 }
 
-/** Fields that are never owned by anyone (stripMetaManager). */
-const STRIP_SET = FieldSet.of(
-  fieldPath('apiVersion'),
-  fieldPath('kind'),
-  fieldPath('metadata'),
-  fieldPath('metadata', 'name'),
-  fieldPath('metadata', 'namespace'),
-  fieldPath('metadata', 'creationTimestamp'),
-  fieldPath('metadata', 'selfLink'),
-  fieldPath('metadata', 'uid'),
-  fieldPath('metadata', 'clusterName'),
-  fieldPath('metadata', 'generation'),
-  fieldPath('metadata', 'managedFields'),
-  fieldPath('metadata', 'resourceVersion'),
-);
+/** Fields that are never owned by anyone (stripMetaManager): the paths themselves, not what is below them. */
+const STRIPPED: readonly FieldNames[] = [
+  ['apiVersion'],
+  ['kind'],
+  ['metadata'],
+  ['metadata', 'name'],
+  ['metadata', 'namespace'],
+  ['metadata', 'creationTimestamp'],
+  ['metadata', 'selfLink'],
+  ['metadata', 'uid'],
+  ['metadata', 'clusterName'],
+  ['metadata', 'generation'],
+  ['metadata', 'managedFields'],
+  ['metadata', 'resourceVersion'],
+];
+const STRIP_SET = FieldSet.of(...STRIPPED.map((f) => fieldPath(...f)));
+const STRIP_TRIE = fieldTrie(STRIPPED);
 
 /** The annotation client-side `kubectl apply` keeps its last configuration in. */
 export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
@@ -95,15 +100,42 @@ const CURRENT_OPERATION = '\u0000current-operation';
  * The reset fields Kubernetes' strategies declare, for the common cases: the main resource of a kind
  * with a status subresource resets `status`; the `status` subresource resets `spec`.
  */
-export function resetFieldsFor(opts: { subresource?: string; hasStatusSubresource: boolean }): FieldNames[] {
-  if (opts.subresource === 'status') return [['spec']];
-  if (!opts.subresource && opts.hasStatusSubresource) return [['status']];
-  return [];
+export function resetFieldsFor(opts: {
+  subresource?: string;
+  hasStatusSubresource: boolean;
+}): readonly FieldNames[] {
+  if (opts.subresource === 'status') return RESET_SPEC;
+  if (!opts.subresource && opts.hasStatusSubresource) return RESET_STATUS;
+  return RESET_NONE;
 }
+
+// Shared (frozen) so that the sets and tries made of them are made once.
+const RESET_SPEC: readonly FieldNames[] = Object.freeze([Object.freeze(['spec'])]);
+const RESET_STATUS: readonly FieldNames[] = Object.freeze([Object.freeze(['status'])]);
+const RESET_NONE: readonly FieldNames[] = Object.freeze([]);
+
+/** The sets and tries of reset-field lists seen before (by list). */
+const resetSets = new WeakMap<readonly FieldNames[], FieldSet>();
+const resetTries = new WeakMap<readonly FieldNames[], FieldTrie>();
 
 function resetSet(fields: readonly FieldNames[] | undefined): FieldSet | undefined {
   if (!fields || fields.length === 0) return undefined;
-  return FieldSet.of(...fields.map((f) => fieldPath(...f)));
+  let set = resetSets.get(fields);
+  if (!set) {
+    set = FieldSet.of(...fields.map((f) => fieldPath(...f)));
+    resetSets.set(fields, set);
+  }
+  return set;
+}
+
+function resetTrie(fields: readonly FieldNames[] | undefined): FieldTrie | undefined {
+  if (!fields || fields.length === 0) return undefined;
+  let trie = resetTries.get(fields);
+  if (!trie) {
+    trie = fieldTrie(fields);
+    resetTries.set(fields, trie);
+  }
+  return trie;
 }
 
 /** The object as JSON without metadata.managedFields (a copy). */
@@ -473,12 +505,56 @@ function decodeOrEmpty(mf: unknown): Managed {
  * a subresource); `[]` or `[{}]` clears them; an existing object (with a uid) that has none is not
  * tracked until its first apply; `oldObj` null is a create. On an internal error the stored managed
  * fields are kept.
+ *
+ * A create with no managed fields to keep (the usual one) takes a shortcut ({@link createdFieldsV1})
+ * whose result is the same, to the byte, as {@link updateManagedFieldsGeneral}'s.
  */
 export function updateManagedFields(
   oldObj: KubeObject | null,
   newObj: KubeObject,
   opts: UpdateOptions,
 ): void {
+  updateFields(oldObj, newObj, opts, true);
+}
+
+/**
+ * {@link updateManagedFields} without the create shortcut: every write compares the old object (`{}`
+ * for a create) with the new one. The reference the shortcut is tested and measured against.
+ */
+export function updateManagedFieldsGeneral(
+  oldObj: KubeObject | null,
+  newObj: KubeObject,
+  opts: UpdateOptions,
+): void {
+  updateFields(oldObj, newObj, opts, false);
+}
+
+/**
+ * The create shortcut: `newObj.metadata.managedFields` set to the one Update entry a create records
+ * (or left out when the create sets no field anyone owns). False when it does not apply to `newObj`
+ * (the caller then takes the general path); nothing has changed then.
+ */
+function recordCreate(newObj: KubeObject, opts: UpdateOptions): boolean {
+  const fields = createdFieldsV1(
+    newObj as unknown as JsonObject,
+    opts.schema,
+    resetTrie(opts.resetFields),
+    STRIP_TRIE,
+  );
+  if (fields === undefined) return false;
+  if (Object.keys(fields).length === 0) return true;
+  const info: ManagerInfo = {
+    manager: opts.manager || 'unknown',
+    operation: 'Update',
+    apiVersion: opts.apiVersion,
+    ...(opts.subresource ? { subresource: opts.subresource } : {}),
+  };
+  newObj.metadata.managedFields = [encodeEntry(info, opts.now, fields)];
+  return true;
+}
+
+/** updateManagedFields, with the create shortcut when `shortcut`. */
+function updateFields(oldObj: KubeObject | null, newObj: KubeObject, opts: UpdateOptions, shortcut: boolean) {
   const sent = newObj.metadata?.managedFields;
   const stored = oldObj?.metadata?.managedFields;
   try {
@@ -492,6 +568,7 @@ export function updateManagedFields(
     newObj.metadata ??= {};
     delete newObj.metadata.managedFields;
     if (managed.size === 0 && oldObj?.metadata?.uid) return;
+    if (shortcut && !oldObj && managed.size === 0 && recordCreate(newObj, opts)) return;
     const ctx: Ctx = { schema: opts.schema, ignored: resetSet(opts.resetFields), now: opts.now };
     const info: ManagerInfo = {
       manager: opts.manager || 'unknown',

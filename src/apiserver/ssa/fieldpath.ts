@@ -44,6 +44,21 @@ export function fieldPath(...names: string[]): Path {
 /** Byte-wise (UTF-8) comparison of two strings, as Go's strings.Compare. */
 export function compareStrings(a: string, b: string): number {
   if (a === b) return 0;
+  // UTF-16 code units order as code points do, except surrogates against U+E000..U+FFFF: compare
+  // units up to the first difference, and code points only when that difference involves those.
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const ca = a.charCodeAt(i);
+    const cb = b.charCodeAt(i);
+    if (ca === cb) continue;
+    if (ca < 0xd800 || cb < 0xd800) return ca < cb ? -1 : 1;
+    return compareCodePoints(a, b);
+  }
+  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
+}
+
+/** compareStrings by code points, for strings with surrogates. */
+function compareCodePoints(a: string, b: string): number {
   const la = a.length;
   const lb = b.length;
   let i = 0;

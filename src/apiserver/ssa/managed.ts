@@ -126,18 +126,25 @@ function compareEntries(p: ManagedFieldsEntry, q: ManagedFieldsEntry): number {
 export function encodeManagedFields(managed: Managed): ManagedFieldsEntry[] | undefined {
   if (managed.size === 0) return undefined;
   const out: ManagedFieldsEntry[] = [];
-  for (const m of managed.values()) {
-    const e: ManagedFieldsEntry = {};
-    if (m.manager) e.manager = m.manager;
-    e.operation = m.operation;
-    if (m.apiVersion) e.apiVersion = m.apiVersion;
-    if (m.time) e.time = m.time;
-    e.fieldsType = 'FieldsV1';
-    e.fieldsV1 = m.set.toFieldsV1();
-    if (m.subresource) e.subresource = m.subresource;
-    out.push(e);
-  }
+  for (const m of managed.values()) out.push(encodeEntry(m, m.time, m.set.toFieldsV1()));
   return out.sort(compareEntries);
+}
+
+/** One wire entry, its keys in Kubernetes' order; empty strings are left out. */
+export function encodeEntry(
+  info: ManagerInfo,
+  time: string | undefined,
+  fieldsV1: Record<string, unknown>,
+): ManagedFieldsEntry {
+  const e: ManagedFieldsEntry = {};
+  if (info.manager) e.manager = info.manager;
+  e.operation = info.operation;
+  if (info.apiVersion) e.apiVersion = info.apiVersion;
+  if (time) e.time = time;
+  e.fieldsType = 'FieldsV1';
+  e.fieldsV1 = fieldsV1;
+  if (info.subresource) e.subresource = info.subresource;
+  return e;
 }
 
 /** The most Update entries kept; older ones are merged into `ancient-changes` buckets per apiVersion. */

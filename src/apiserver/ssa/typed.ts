@@ -24,7 +24,7 @@ import type { SsaSchema } from './schema.ts';
 
 type Value = Json | undefined;
 
-interface IndexedItem {
+export interface IndexedItem {
   readonly pe: PathElement;
   /** serializePE(pe). */
   readonly key: string;
@@ -32,7 +32,7 @@ interface IndexedItem {
 }
 
 /** A granular list's items by element (first occurrence), and the elements seen more than once. */
-interface ListIndex {
+export interface ListIndex {
   readonly order: IndexedItem[];
   readonly byKey: Map<string, Json>;
   readonly duplicates: PathElement[];
@@ -54,7 +54,12 @@ function itemPE(s: SsaSchema, item: Json): PathElement | undefined {
   return keyPE(fields);
 }
 
-function indexList(list: Json[], s: SsaSchema): ListIndex | undefined {
+/**
+ * The items of a set or map list (`s` is the list's schema) by path element, in list order; `undefined`
+ * when an item cannot have an element (an object in a set, a non-object in a map), which makes the
+ * list a leaf. `order` is a fresh array the caller may reorder.
+ */
+export function indexList(list: Json[], s: SsaSchema): ListIndex | undefined {
   const order: IndexedItem[] = [];
   const byKey = new Map<string, Json>();
   const duplicates: PathElement[] = [];
