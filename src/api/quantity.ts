@@ -410,6 +410,13 @@ function toBigInt(v: bigint | number): bigint {
 }
 
 /**
+ * Strings {@link parseQuantity} has parsed, with their (immutable) quantities: the same few values
+ * ("100m", "128Mi") come with every pod. Bounded: cleared when full. Failures are not kept.
+ */
+const parsed = new Map<string, Quantity>();
+const PARSED_MAX = 4096;
+
+/**
  * Parses a quantity as it appears in JSON or YAML (Quantity.UnmarshalJSON): a string, trimmed of
  * surrounding whitespace, or a number. A JS number has lost its spelling, so `1e3` in a JSON
  * document reads as 1000 and is emitted "1k" (Kubernetes, which sees the raw text, emits "1e3").
@@ -421,5 +428,10 @@ export function parseQuantity(s: string | number): Quantity {
     // JSON would have written 1e21, not JS's 1e+21.
     return Quantity.parse(String(s).replace('e+', 'e'));
   }
-  return Quantity.parse(s.trim());
+  const hit = parsed.get(s);
+  if (hit !== undefined) return hit;
+  const q = Quantity.parse(s.trim());
+  if (parsed.size >= PARSED_MAX) parsed.clear();
+  parsed.set(s, q);
+  return q;
 }

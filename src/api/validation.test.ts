@@ -254,3 +254,43 @@ test('object metadata: name rules, namespace scope, and order of errors', () => 
     ['metadata.labels', 'metadata.annotations', 'metadata.finalizers'],
   );
 });
+
+test('lengths are UTF-8 bytes at the limits, multi-byte characters included', () => {
+  const e = 'é'; // 2 bytes
+  assert.deepEqual(isLabelValue(`a${'b'.repeat(61)}c`), []);
+  assert.equal(isLabelValue(`a${'b'.repeat(62)}c`)[0], 'must be no more than 63 bytes');
+  // 21 characters, 41 bytes: short enough; 32 'é' are 64 bytes: too long (and not matching the pattern).
+  assert.deepEqual(isLabelValue(`a${e.repeat(20)}`).slice(0, 1), [isLabelValue('é')[0]]);
+  assert.equal(isLabelValue(e.repeat(32))[0], 'must be no more than 63 bytes');
+  assert.equal(isLabelValue(e.repeat(31)).length, 1);
+  assert.equal(isDNS1123Label('a'.repeat(63)).length, 0);
+  assert.deepEqual(isDNS1123Label('a'.repeat(64)), ['must be no more than 63 characters']);
+  assert.equal(
+    isDNS1123Subdomain(`${'a'.repeat(126)}${e.repeat(64)}`)[0],
+    'must be no more than 253 characters',
+  );
+  assert.equal(isDNS1123Subdomain(`${'a'.repeat(125)}${e.repeat(64)}`).length, 1);
+  assert.deepEqual(isQualifiedName(`p/${'a'.repeat(63)}`), []);
+  assert.equal(
+    isQualifiedName(`p/${'a'.repeat(31)}${e.repeat(17)}`)[0],
+    'name part must be no more than 63 bytes',
+  );
+});
+
+test('qualified names: prefix and name split at the one slash', () => {
+  assert.deepEqual(isQualifiedName('example.com/name'), []);
+  assert.deepEqual(isQualifiedName('/name'), ['prefix part must be non-empty']);
+  assert.equal(isQualifiedName('example.com/')[0], 'name part must be non-empty');
+  assert.equal(
+    isQualifiedName('Example.com/name')[0]?.startsWith('prefix part a lowercase RFC 1123 subdomain'),
+    true,
+  );
+  assert.equal(isQualifiedName('a/b/c').length, 1);
+  assert.equal(isQualifiedName('a/b/c')[0]?.startsWith('a valid label key must consist of'), true);
+  assert.equal(isQualifiedName('//').length, 1);
+  assert.deepEqual(isQualifiedName('/'), [
+    'prefix part must be non-empty',
+    'name part must be non-empty',
+    isQualifiedName('-')[0],
+  ]);
+});

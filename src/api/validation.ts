@@ -27,6 +27,14 @@ export function byteLength(s: string): number {
   return Buffer.byteLength(s, 'utf8');
 }
 
+/**
+ * Whether `s` is longer than `max` UTF-8 bytes. A UTF-16 code unit is at most 3 UTF-8 bytes, so
+ * short strings are answered without encoding them.
+ */
+function bytesOver(s: string, max: number): boolean {
+  return s.length * 3 > max && byteLength(s) > max;
+}
+
 /** validation.RegexError: `<msg> (e.g. 'a',  or 'b', regex used for validation is '<re>')`. */
 export function regexError(msg: string, re: string, ...examples: string[]): string {
   if (examples.length === 0) return `${msg} (regex used for validation is '${re}')`;
@@ -93,7 +101,7 @@ const configMapKeyRe = whole(CONFIG_MAP_KEY_FMT);
 /** A DNS (RFC 1123) label: namespaces, most names that become hostnames. Max 63. */
 export function isDNS1123Label(value: string): string[] {
   const errs: string[] = [];
-  if (byteLength(value) > DNS1123_LABEL_MAX_LENGTH) errs.push(maxLenError(DNS1123_LABEL_MAX_LENGTH));
+  if (bytesOver(value, DNS1123_LABEL_MAX_LENGTH)) errs.push(maxLenError(DNS1123_LABEL_MAX_LENGTH));
   if (!dns1123LabelRe.test(value)) {
     // A valid subdomain that is not a valid label (length was checked above) has dots.
     if (dns1123SubdomainRe.test(value)) errs.push('must not contain dots');
@@ -109,7 +117,7 @@ export function isDNS1123Subdomain(value: string): string[] {
 
 function dns1123Subdomain(value: string, tooLong: (n: number) => string): string[] {
   const errs: string[] = [];
-  if (byteLength(value) > DNS1123_SUBDOMAIN_MAX_LENGTH) errs.push(tooLong(DNS1123_SUBDOMAIN_MAX_LENGTH));
+  if (bytesOver(value, DNS1123_SUBDOMAIN_MAX_LENGTH)) errs.push(tooLong(DNS1123_SUBDOMAIN_MAX_LENGTH));
   if (!dns1123SubdomainRe.test(value)) {
     errs.push(regexError(DNS1123_SUBDOMAIN_ERR, DNS1123_SUBDOMAIN_FMT, 'example.com'));
   }
@@ -119,7 +127,7 @@ function dns1123Subdomain(value: string, tooLong: (n: number) => string): string
 /** A DNS (RFC 1035) label: Service names. Max 63. */
 export function isDNS1035Label(value: string): string[] {
   const errs: string[] = [];
-  if (byteLength(value) > DNS1035_LABEL_MAX_LENGTH) errs.push(maxLenError(DNS1035_LABEL_MAX_LENGTH));
+  if (bytesOver(value, DNS1035_LABEL_MAX_LENGTH)) errs.push(maxLenError(DNS1035_LABEL_MAX_LENGTH));
   if (!dns1035LabelRe.test(value))
     errs.push(regexError(DNS1035_LABEL_ERR, DNS1035_LABEL_FMT, 'my-name', 'abc-123'));
   return errs;
@@ -132,13 +140,13 @@ export function isDNS1035Label(value: string): string[] {
  */
 export function isQualifiedName(value: string): string[] {
   const errs: string[] = [];
-  const parts = value.split('/');
+  const slash = value.indexOf('/');
   let name: string;
-  if (parts.length === 1) {
+  if (slash === -1) {
     name = value;
-  } else if (parts.length === 2) {
-    const prefix = parts[0] as string;
-    name = parts[1] as string;
+  } else if (value.indexOf('/', slash + 1) === -1) {
+    const prefix = value.slice(0, slash);
+    name = value.slice(slash + 1);
     if (prefix.length === 0) errs.push(`prefix part ${emptyError()}`);
     else for (const msg of dns1123Subdomain(prefix, maxBytesError)) errs.push(`prefix part ${msg}`);
   } else {
@@ -147,7 +155,7 @@ export function isQualifiedName(value: string): string[] {
     ];
   }
   if (name.length === 0) errs.push(`name part ${emptyError()}`);
-  else if (byteLength(name) > QUALIFIED_NAME_MAX_LENGTH) {
+  else if (bytesOver(name, QUALIFIED_NAME_MAX_LENGTH)) {
     errs.push(`name part ${maxBytesError(QUALIFIED_NAME_MAX_LENGTH)}`);
   }
   if (!labelKeyRe.test(name)) {
@@ -159,7 +167,7 @@ export function isQualifiedName(value: string): string[] {
 /** A label value: empty, or at most 63 bytes matching the label-key name pattern. */
 export function isLabelValue(value: string): string[] {
   const errs: string[] = [];
-  if (byteLength(value) > LABEL_VALUE_MAX_LENGTH) errs.push(maxBytesError(LABEL_VALUE_MAX_LENGTH));
+  if (bytesOver(value, LABEL_VALUE_MAX_LENGTH)) errs.push(maxBytesError(LABEL_VALUE_MAX_LENGTH));
   if (!labelValueRe.test(value)) {
     errs.push(regexError(LABEL_VALUE_ERR, LABEL_VALUE_FMT, 'MyValue', 'my_value', '12345'));
   }

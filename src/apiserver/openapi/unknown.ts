@@ -46,40 +46,99 @@ function follow(schema: Schema | undefined, depth: number): Schema | undefined {
   return schema;
 }
 
-function walk(value: unknown, schema: Schema | undefined, path: string, out: string[], depth: number): void {
+/**
+ * What the walk needs of a schema node, worked out once per node object (the bundled schemas never
+ * change): the node with `$ref`s and one-element `allOf`s followed, reduced to the parts read.
+ */
+interface Node {
+  /** Nothing below is checked: no schema, x-kubernetes-preserve-unknown-fields or int-or-string. */
+  readonly open: boolean;
+  /** The schema of array items. */
+  readonly items: Schema | undefined;
+  /** The declared fields; fields are looked up in it as a plain object, as JSON schemas are read. */
+  readonly properties: Record<string, Schema> | undefined;
+  /** For other fields: a schema to walk them with, 'unknown' (reported) or undefined (allowed). */
+  readonly other: Schema | 'unknown' | undefined;
+}
+
+const nodes = new WeakMap<object, Node>();
+
+function nodeOf(schema: Schema | undefined): Node {
+  if (schema === undefined) return OPEN;
+  let n = nodes.get(schema);
+  if (n) return n;
   const s = resolve(schema);
-  if (
-    !s ||
-    depth > 64 ||
-    s['x-kubernetes-preserve-unknown-fields'] === true ||
-    s['x-kubernetes-int-or-string'] === true
-  )
-    return;
+  if (!s || s['x-kubernetes-preserve-unknown-fields'] === true || s['x-kubernetes-int-or-string'] === true) {
+    n = OPEN;
+  } else {
+    const ap = s.additionalProperties;
+    const properties = s.properties ? (s.properties as Record<string, Schema>) : undefined;
+    let other: Node['other'];
+    if (typeof ap === 'object' && ap !== null) other = ap as Schema;
+    else if (properties && (ap === undefined || ap === false)) other = 'unknown';
+    n = { open: false, items: s.items ? (s.items as Schema) : undefined, properties, other };
+  }
+  nodes.set(schema, n);
+  return n;
+}
+
+const OPEN: Node = { open: true, items: undefined, properties: undefined, other: undefined };
+
+/**
+ * The path of a field: `segs` (names and list indexes) then `last`, written `a.b[0].c`. Only built
+ * for a field that is reported.
+ */
+function pathOf(segs: readonly (string | number)[], last: string): string {
+  let p = '';
+  for (const seg of segs) p = typeof seg === 'number' ? `${p}[${seg}]` : p ? `${p}.${seg}` : seg;
+  return p ? `${p}.${last}` : last;
+}
+
+/**
+ * Appends to `out` the paths of the fields of `value` that `schema` does not declare. `segs` is the
+ * path of `value` (pushed and popped on the way down); the walk stops 64 levels down.
+ */
+function walk(
+  value: unknown,
+  schema: Schema | undefined,
+  segs: (string | number)[],
+  out: string[],
+  depth: number,
+): void {
+  const n = nodeOf(schema);
+  if (n.open || depth > 64) return;
   if (Array.isArray(value)) {
-    if (s.items) for (const [i, v] of value.entries()) walk(v, s.items, `${path}[${i}]`, out, depth + 1);
+    const items = n.items;
+    if (!items) return;
+    for (let i = 0; i < value.length; i++) {
+      segs.push(i);
+      walk(value[i], items, segs, out, depth + 1);
+      segs.pop();
+    }
     return;
   }
   if (typeof value !== 'object' || value === null) return;
   const obj = value as Record<string, unknown>;
-  if (s.properties) {
-    for (const [k, v] of Object.entries(obj)) {
-      const child = s.properties[k];
-      const p = path ? `${path}.${k}` : k;
-      if (child) walk(v, child, p, out, depth + 1);
-      else if (s.additionalProperties === undefined || s.additionalProperties === false) out.push(p);
-      else if (typeof s.additionalProperties === 'object') walk(v, s.additionalProperties, p, out, depth + 1);
+  const { properties, other } = n;
+  if (!properties && typeof other !== 'object') return;
+  for (const k of Object.keys(obj)) {
+    const child = properties?.[k] || other;
+    if (child === 'unknown') out.push(pathOf(segs, k));
+    else if (child) {
+      segs.push(k);
+      walk(obj[k], child, segs, out, depth + 1);
+      segs.pop();
     }
-    return;
-  }
-  if (typeof s.additionalProperties === 'object') {
-    for (const [k, v] of Object.entries(obj))
-      walk(v, s.additionalProperties, path ? `${path}.${k}` : k, out, depth + 1);
   }
 }
 
+/** The `$ref` schema of each definition walked from. */
+const roots = new Map<string, Schema>();
+
 /**
  * Paths of the fields of `obj` that the built-in kind's schema does not declare (dotted, with list
- * indexes: `spec.containers[0].imagePullPolcy`), or null when the kind has no bundled schema.
+ * indexes: `spec.containers[0].imagePullPolcy`), in the order of the object's fields, depth first;
+ * null when the kind has no bundled schema.
  */
 export function unknownBuiltinFields(
   group: string,
@@ -89,7 +148,12 @@ export function unknownBuiltinFields(
 ): string[] | null {
   const name = definitionOf(group, version, kind);
   if (!name) return null;
+  let root = roots.get(name);
+  if (!root) {
+    root = { $ref: `${REF_PREFIX}${name}` };
+    roots.set(name, root);
+  }
   const out: string[] = [];
-  walk(obj, { $ref: `${REF_PREFIX}${name}` }, '', out, 0);
+  walk(obj, root, [], out, 0);
   return out;
 }
