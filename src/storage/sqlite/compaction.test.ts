@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -61,6 +62,31 @@ test('background compaction removes every superseded row, however rarely its key
     assert.ok(events.every((e) => e.type === 'put' && e.prev !== null));
   } finally {
     await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a compaction waiting for the writer thread keeps the process alive until it is answered', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'skiff-compact-alive-'));
+  try {
+    // A child whose only pending work is the compaction: with the writer thread unreferenced, Node
+    // would exit before the answer (code 13, an unsettled top-level await).
+    const script = `
+      import { SqliteStore } from ${JSON.stringify(new URL('./store.ts', import.meta.url).href)};
+      const store = new SqliteStore({ path: ${JSON.stringify(join(dir, 'state.db'))}, maintenanceIntervalMs: 0 });
+      const enc = (s) => new TextEncoder().encode(s);
+      await store.create('/k', enc('0'));
+      for (let i = 1; i <= 20; i++) await store.update('/k', enc(String(i)));
+      await store.compact(15);
+      process.stdout.write('compacted\\n');
+      await store.close();
+    `;
+    const file = join(dir, 'child.mjs');
+    writeFileSync(file, script);
+    const r = spawnSync(process.execPath, [file], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'compacted\n');
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });

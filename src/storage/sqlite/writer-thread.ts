@@ -61,7 +61,7 @@ export class WriterThread {
   constructor(data: WriterThreadData, handlers: WriterThreadHandlers) {
     this.#handlers = handlers;
     this.#worker = new Worker(new URL('./writer-worker.ts', import.meta.url), { workerData: data });
-    // Only writes waiting for their answer keep the process alive.
+    // Only writes and compactions waiting for their answer keep the process alive.
     this.#worker.unref();
     this.#worker.on('message', (m: FromWriter) => this.#onMessage(m));
     this.#worker.on('error', (err: unknown) =>
@@ -75,12 +75,13 @@ export class WriterThread {
   #onMessage(m: FromWriter): void {
     switch (m.t) {
       case 'batch':
-        if (--this.#inFlight === 0) this.#worker.unref();
+        if (--this.#inFlight === 0 && this.#compactions.size === 0) this.#worker.unref();
         this.#handlers.onBatch(m.results, m.error, m.checkpointPauseMs ?? 0);
         break;
       case 'compacted': {
         const done = this.#compactions.get(m.id);
         this.#compactions.delete(m.id);
+        if (done && this.#inFlight === 0 && this.#compactions.size === 0) this.#worker.unref();
         done?.(m);
         break;
       }
@@ -113,7 +114,7 @@ export class WriterThread {
 
   /** Posts one batch; its answer comes through onBatch, after every batch posted before it. */
   send(ops: WriteOp[]): void {
-    if (this.#inFlight++ === 0) this.#worker.ref();
+    if (this.#inFlight++ === 0 && this.#compactions.size === 0) this.#worker.ref();
     this.#worker.postMessage({ t: 'batch', ops } satisfies ToWriter);
   }
 
@@ -125,6 +126,8 @@ export class WriterThread {
     if (this.#failed) return Promise.reject(new Error('the SQLite writer thread failed'));
     const id = this.#nextId++;
     return new Promise((resolve) => {
+      // Like a batch in flight, a compaction waiting for its answer keeps the process alive.
+      if (this.#inFlight === 0 && this.#compactions.size === 0) this.#worker.ref();
       this.#compactions.set(id, resolve);
       this.#worker.postMessage({ t: 'compact', id, revision } satisfies ToWriter);
     });
