@@ -61,11 +61,13 @@ export interface InformerOptions {
 }
 
 /**
- * Drops metadata.managedFields: for informers of components that never read them (kube-scheduler's
+ * Drops metadata.managedFields (leaves it undefined): for informers of components that never read them (kube-scheduler's
  * pod informer does the same). Less to keep, and what is dropped dies young.
  */
 export function stripManagedFields(obj: KubeObject): KubeObject {
-  if (obj.metadata?.managedFields !== undefined) delete obj.metadata.managedFields;
+  // Set to undefined rather than deleted: a delete would turn every pod's metadata into a slower
+  // dictionary-mode object for V8. JSON leaves undefined members out.
+  if (obj.metadata?.managedFields !== undefined) obj.metadata.managedFields = undefined;
   return obj;
 }
 
