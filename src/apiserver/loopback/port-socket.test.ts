@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { LoopbackListener } from './listener.ts';
-import { PortSocket, WINDOW_BYTES } from './port-socket.ts';
+import { ACK_BYTES, PortSocket, WINDOW_BYTES } from './port-socket.ts';
 import { nextTurn, readAll } from './testing.ts';
 import { serveThreadDials } from './thread.ts';
 
@@ -54,6 +54,34 @@ describe('PortSocket', () => {
     while (read < total * chunk.length) await nextTurn();
     assert.equal(read, total * chunk.length);
     client.destroy();
+  });
+
+  it('acknowledges consumed bytes by the quarter window, not per chunk', async () => {
+    const { port1, port2 } = new MessageChannel();
+    let acks = 0;
+    port1.on('message', (f: { a?: number }) => {
+      if (f.a !== undefined) acks++;
+    });
+    const client = new PortSocket(port1, { allowHalfOpen: false });
+    const server = new PortSocket(port2, { allowHalfOpen: true });
+    let read = 0;
+    server.on('data', (d: Buffer) => {
+      read += d.length;
+    });
+    const small = Buffer.alloc(1000, 1);
+    const n = Math.ceil((2.5 * ACK_BYTES) / small.length);
+    try {
+      for (let i = 0; i < n; i++) {
+        client.write(small);
+        // Each chunk is read before the next is written: a per-chunk acknowledgement would show.
+        while (read < (i + 1) * small.length) await nextTurn();
+      }
+      for (let i = 0; i < 5; i++) await nextTurn();
+      assert.equal(acks, 2, `${acks} acknowledgements for ${n} chunks of ${small.length} bytes`);
+    } finally {
+      client.destroy();
+      server.destroy();
+    }
   });
 
   it('destroy() before the end resets the peer', async () => {

@@ -7,7 +7,8 @@
  * Contract, as a `net.Socket` (and MemorySocket) behaves:
  * - bytes written at one end are read at the other, in order;
  * - backpressure: a writer may have at most {@link WINDOW_BYTES} unread by the peer; beyond that its
- *   write callbacks wait until the peer's reader consumes (acknowledgements flow back);
+ *   write callbacks wait until the peer's reader consumes (acknowledgements flow back, one per
+ *   {@link ACK_BYTES} consumed);
  * - `end()` is the peer's 'end' (FIN); `destroy()` before a clean end resets the peer (it is
  *   destroyed too, what it had not read is lost); a peer thread that dies closes the port, which
  *   destroys this end;
@@ -21,6 +22,13 @@ import { epipe, SocketBase } from './socket-base.ts';
 
 /** Most bytes one end may have in flight (sent, not yet read by the peer). */
 export const WINDOW_BYTES = 1 << 20;
+
+/**
+ * Consumed bytes are acknowledged once this many have gathered, as TCP sends window updates, not an
+ * acknowledgement per chunk: every message wakes the peer's thread, which costs more than small
+ * chunks do. A quarter of the window keeps a writer that fills it moving.
+ */
+export const ACK_BYTES = WINDOW_BYTES / 4;
 
 /** What travels on the port. */
 type Frame =
@@ -134,13 +142,13 @@ export class PortSocket extends SocketBase {
     }
   }
 
-  /** Acknowledgements go out once per turn of the event loop, not once per chunk. */
+  /** Acknowledgements go out once {@link ACK_BYTES} were consumed, at most once per turn of the event loop. */
   #scheduleAck(): void {
-    if (this.#ackScheduled) return;
+    if (this.#ackScheduled || this.#toAck < ACK_BYTES) return;
     this.#ackScheduled = true;
     setImmediate(() => {
       this.#ackScheduled = false;
-      if (this.#toAck === 0 || this.destroyed) return;
+      if (this.#toAck < ACK_BYTES || this.destroyed) return;
       const a = this.#toAck;
       this.#toAck = 0;
       this.#post({ a });
