@@ -36,9 +36,13 @@ export function storageJson(obj: KubeObject): string {
   return `${s}}`;
 }
 
-/** The bytes stored for `obj` (its resourceVersion is not stored). */
+/**
+ * The bytes stored for `obj` (its resourceVersion is not stored). A Buffer from node's pool when
+ * small (a third of TextEncoder's cost): the stores copy what they keep, so the pool's slab is held
+ * only while the write is in flight.
+ */
 export function encodeForStorage(obj: KubeObject): Uint8Array {
-  return encoder.encode(storageJson(obj));
+  return Buffer.from(storageJson(obj), 'utf8');
 }
 
 /** What the registry stored for an object it wrote: the bytes and their revision. */
@@ -137,5 +141,5 @@ export function withResourceVersion(b: Uint8Array, head: StoredHead, rv: number)
   const at = head.metadataAt;
   // An empty metadata object (`{}`) takes the member without a comma after it.
   const member = b[at] === 0x7d ? `"resourceVersion":"${rv}"` : `"resourceVersion":"${rv}",`;
-  return [b.subarray(0, at), encoder.encode(member), b.subarray(at)];
+  return [b.subarray(0, at), Buffer.from(member, 'latin1'), b.subarray(at)];
 }

@@ -196,7 +196,7 @@ export class MemoryStore implements Store, HistorySource {
     const revision = this.backend.revision + 1;
     const kv: KeyValue = {
       key,
-      value: Uint8Array.from(value),
+      value: new Uint8Array(value), // a copy, of a Buffer too (Buffer#slice would be a view)
       createRevision: revision,
       modRevision: revision,
       version: 1,
@@ -229,7 +229,7 @@ export class MemoryStore implements Store, HistorySource {
     const revision = this.backend.revision + 1;
     const kv: KeyValue = {
       key,
-      value: Uint8Array.from(value),
+      value: new Uint8Array(value), // a copy, of a Buffer too (Buffer#slice would be a view)
       createRevision: prev.createRevision,
       modRevision: revision,
       version: prev.version + 1,

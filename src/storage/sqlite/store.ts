@@ -413,7 +413,7 @@ export class SqliteStore implements Store, HistorySource {
         kind: 'create',
         key,
         name: checkKey(key),
-        value: Uint8Array.from(value),
+        value: new Uint8Array(value), // a copy, of a Buffer too (Buffer#slice would be a view)
         expected: undefined,
         ttl: options.ttlSeconds,
       };
@@ -434,7 +434,7 @@ export class SqliteStore implements Store, HistorySource {
         kind: 'update',
         key,
         name: checkKey(key),
-        value: Uint8Array.from(value),
+        value: new Uint8Array(value), // a copy, of a Buffer too (Buffer#slice would be a view)
         expected: expectedModRevision,
         ttl: options.ttlSeconds,
       };
