@@ -36,7 +36,7 @@ import {
   wantsAggregated,
 } from './http/discovery.ts';
 import { type HandlerDeps, handleResource, type Patcher } from './http/handlers.ts';
-import { parseRequestInfo } from './http/requestinfo.ts';
+import { parseRequestInfo, type RequestInfo } from './http/requestinfo.ts';
 import { send, sendError } from './http/respond.ts';
 import { handleTokenRequest, registryObjectGetter } from './http/tokenrequest.ts';
 import { LoopbackListener } from './loopback/listener.ts';
@@ -350,8 +350,14 @@ export class ApiServer {
       return;
     }
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+    let info: RequestInfo;
+    try {
+      info = requestInfoOf(req.method ?? 'GET', path, url.searchParams);
+    } catch (err) {
+      sendError(res, err);
+      return;
+    }
     let code = 200;
-    const info = parseRequestInfo(req.method ?? 'GET', path, url.searchParams);
     try {
       const extra = this.#opts.publicHandlers?.get(path);
       if (extra) {
@@ -369,7 +375,7 @@ export class ApiServer {
       }
       const user = await this.#authenticate(req);
       if (!user) throw ApiError.unauthorized();
-      await this.#dispatch(req, res, path, url, user);
+      await this.#dispatch(req, res, path, url, info, user);
     } catch (err) {
       code = sendError(res, err).code;
       if (code >= 500) this.#log.error({ err, method: req.method, path }, 'request failed');
@@ -394,7 +400,7 @@ export class ApiServer {
       const url = new URL(req.url ?? '/', 'https://localhost');
       const user = await this.#authenticate(req);
       if (!user) throw ApiError.unauthorized();
-      const info = parseRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
+      const info = requestInfoOf(req.method ?? 'GET', url.pathname, url.searchParams);
       if (
         info.kind !== 'resource' ||
         info.group !== '' ||
@@ -463,7 +469,7 @@ export class ApiServer {
     res.end(body);
   }
 
-  #observe(info: ReturnType<typeof parseRequestInfo>, code: number, ms: number): void {
+  #observe(info: RequestInfo, code: number, ms: number): void {
     const labels =
       info.kind === 'resource'
         ? {
@@ -483,9 +489,9 @@ export class ApiServer {
     res: ServerResponse,
     path: string,
     url: URL,
+    info: RequestInfo,
     user: UserInfo,
   ): Promise<void> {
-    const info = parseRequestInfo(req.method ?? 'GET', path, url.searchParams);
     if (path === '/openapi/v3' || path.startsWith('/openapi/v3/')) {
       if (path === '/openapi/v3') return send(res, 200, this.openapi.v3Index());
       const doc = this.openapi.v3Document(path.slice('/openapi/v3/'.length));
@@ -559,5 +565,22 @@ export class ApiServer {
       });
     }
     throw ApiError.noResource();
+  }
+}
+
+/**
+ * {@link parseRequestInfo}, with a malformed percent-escape in the path (`/api/v1/namespaces/%zz/pods`)
+ * answered as a 400, as Kubernetes' HTTP server refuses such a URL, rather than thrown as a URIError.
+ */
+function requestInfoOf(method: string, path: string, query: URLSearchParams): RequestInfo {
+  try {
+    return parseRequestInfo(method, path, query);
+  } catch (err) {
+    if (err instanceof URIError) {
+      throw ApiError.badRequest(
+        `malformed request URL: invalid percent-encoding in the path ${JSON.stringify(path)}`,
+      );
+    }
+    throw err;
   }
 }

@@ -117,6 +117,8 @@ const PATHS = [
   '/api/v1',
   '/version',
   '/%zz',
+  '/api/v1/namespaces/%zz/pods',
+  '/api/v1/namespaces/default/pods/%E0%A4%A/exec',
   '/api/v1/namespaces/default/configmaps/%00',
 ];
 
