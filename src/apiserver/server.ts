@@ -215,10 +215,10 @@ export class ApiServer {
     });
     this.#loopback = new LoopbackListener({
       onRequest: (req, res) => {
-        void this.#handle(req, res);
+        this.#serve(req, res);
       },
       onUpgrade: (req, socket, head) => {
-        void this.#upgrade(req, socket, head);
+        this.#serveUpgrade(req, socket, head);
       },
     });
     const printers = opts.printers ?? new Map();
@@ -249,7 +249,7 @@ export class ApiServer {
         minVersion: 'TLSv1.2',
       },
       (req, res) => {
-        void this.#handle(req, res);
+        this.#serve(req, res);
       },
     );
     server.keepAliveTimeout = 65_000;
@@ -260,7 +260,7 @@ export class ApiServer {
       s.on('close', () => this.#sockets.delete(s));
     });
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      void this.#upgrade(req, socket, head);
+      this.#serveUpgrade(req, socket, head);
     });
     server.on('tlsClientError', (err) => this.#log.debug({ err: err.message }, 'TLS handshake failed'));
     await new Promise<void>((resolve, reject) => {
@@ -338,6 +338,38 @@ export class ApiServer {
       return this.#tokens(auth.slice('Bearer '.length).trim());
     }
     return null;
+  }
+
+  /**
+   * Handles a request; whatever escapes the handler (a bug) is logged and answered with a 500, or the
+   * connection reset when the answer had started, as Kubernetes' panic recovery filter does: one bad
+   * request never stops the server.
+   */
+  #serve(req: IncomingMessage, res: ServerResponse): void {
+    this.#handle(req, res).catch((err: unknown) => {
+      try {
+        this.#log.error({ err, method: req.method, url: req.url }, 'request handler failed');
+      } catch {
+        // Not even logged: still answered below.
+      }
+      try {
+        if (res.headersSent) res.destroy();
+        else sendError(res, ApiError.internal('the request handler failed; see the server log'));
+      } catch {
+        res.destroy();
+      }
+    });
+  }
+
+  /** Handles an upgrade; as {@link #serve}, a failure that escapes is logged and the connection closed. */
+  #serveUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.#upgrade(req, socket, head).catch((err: unknown) => {
+      try {
+        this.#log.error({ err, method: req.method, url: req.url }, 'upgrade handler failed');
+      } finally {
+        socket.destroy();
+      }
+    });
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

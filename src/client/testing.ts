@@ -9,6 +9,7 @@ import { ensurePki, type Pki } from '../apiserver/auth/pki.ts';
 import { ServiceAccountTokens } from '../apiserver/auth/serviceaccount/index.ts';
 import { bootstrapCluster } from '../apiserver/bootstrap.ts';
 import { type ApiServer, createApiServer } from '../apiserver/index.ts';
+import type { ApiServerOptions } from '../apiserver/server.ts';
 import { MemoryStore } from '../storage/memory/store.ts';
 import type { Store } from '../storage/store.ts';
 import type { ConnectionConfig } from './rest.ts';
@@ -39,6 +40,8 @@ export interface TestApiServerOptions {
    * them, the ServiceAccount admission plugin on pods — pods then need their service account).
    */
   serviceAccounts?: boolean;
+  /** Handlers for paths outside the API, served without authentication (as `skiff server`'s join endpoint). */
+  publicHandlers?: ApiServerOptions['publicHandlers'];
 }
 
 let pkiPromise: Promise<Pki> | null = null;
@@ -63,6 +66,7 @@ export async function startTestApiServer(opts: TestApiServerOptions = {}): Promi
       port,
       host: '127.0.0.1',
       bookmarkIntervalMs: opts.bookmarkIntervalMs,
+      publicHandlers: opts.publicHandlers,
       serviceAccounts: opts.serviceAccounts
         ? new ServiceAccountTokens({ signingKey: pki.serviceAccount.privateKey })
         : undefined,

@@ -1,4 +1,7 @@
-/** A malformed percent-escape in a request's path is a 400 Status, on plain requests and upgrades alike. */
+/**
+ * Bad requests never stop the server: a malformed percent-escape in a request's path is a 400 Status
+ * (on plain requests and upgrades alike), and a failure that escapes a handler is a 500.
+ */
 import assert from 'node:assert/strict';
 import { request } from 'node:https';
 import { after, before, describe, it } from 'node:test';
@@ -10,7 +13,23 @@ describe('malformed percent-escapes in the path', () => {
   let tls: { ca: string; cert: string; key: string };
 
   before(async () => {
-    srv = await startTestApiServer();
+    // A public handler whose failure escapes the handler's own error answer: what it throws has a
+    // `message` that throws when read.
+    const poison = Object.defineProperty({}, 'message', {
+      get() {
+        throw new Error('poisoned message');
+      },
+    });
+    srv = await startTestApiServer({
+      publicHandlers: new Map([
+        [
+          '/boom',
+          async () => {
+            throw poison;
+          },
+        ],
+      ]),
+    });
     tls = srv.config as typeof tls;
   });
   after(() => srv.close());
@@ -32,7 +51,10 @@ describe('malformed percent-escapes in the path', () => {
   }
 
   it('answers a request with a 400 Status and keeps serving', async () => {
-    for (const path of ['/api/v1/namespaces/%zz/pods', '/apis/apps/v1/namespaces/default/deployments/%E0%A4%A']) {
+    for (const path of [
+      '/api/v1/namespaces/%zz/pods',
+      '/apis/apps/v1/namespaces/default/deployments/%E0%A4%A',
+    ]) {
       const r = await get(path);
       assert.equal(r.code, 400, `${path}: ${r.body}`);
       const status = JSON.parse(r.body) as { kind: string; reason: string; message: string };
@@ -63,5 +85,12 @@ describe('malformed percent-escapes in the path', () => {
     });
     assert.match(head, /^HTTP\/1\.1 400 /);
     assert.match(head, /percent-encoding/);
+  });
+
+  it('answers a failure that escapes the handler with a 500 and keeps serving', async () => {
+    const r = await get('/boom');
+    assert.equal(r.code, 500, r.body);
+    assert.equal((JSON.parse(r.body) as { reason: string }).reason, 'InternalError');
+    assert.equal((await get('/api/v1/namespaces/default')).code, 200);
   });
 });
