@@ -244,7 +244,8 @@ export class Registry {
       const bytes = encodeForStorage(obj);
       const kv = await this.#store.create(key, bytes, this.#ttl(def));
       this.#noteWrite(def, kv.modRevision);
-      noteWritten(obj, bytes, kv.modRevision);
+      // The store's copy, not `bytes` (a slice of node's Buffer pool that would keep its slab).
+      noteWritten(obj, kv.value, kv.modRevision);
       return kv;
     } catch (err) {
       this.#noteFailedWrite(def, err);
@@ -257,7 +258,8 @@ export class Registry {
       const bytes = encodeForStorage(obj);
       const kv = await this.#store.update(key, bytes, expected, this.#ttl(def));
       this.#noteWrite(def, kv.modRevision);
-      noteWritten(obj, bytes, kv.modRevision);
+      // The store's copy, not `bytes` (a slice of node's Buffer pool that would keep its slab).
+      noteWritten(obj, kv.value, kv.modRevision);
       return kv;
     } catch (err) {
       this.#noteFailedWrite(def, err);

@@ -180,6 +180,8 @@ describe('ResourceCache', () => {
     const line = events[0]!.cached!.line('ADDED');
     assert.equal(events[1]!.cached!.line('ADDED'), line, 'the line is encoded once, its bytes shared');
     assert.deepEqual(JSON.parse(line.toString('utf8')), { type: 'ADDED', object: events[0]!.object });
+    // Kept as long as the event is in the window: its own memory, not a slice of node's Buffer pool.
+    assert.equal(line.buffer.byteLength, line.length);
     assert.equal(cache.watchers, 1000);
   });
 });
