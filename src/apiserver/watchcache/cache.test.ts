@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ApiError } from '../../api/errors.ts';
 import { MemoryStore } from '../../storage/memory/store.ts';
+import type { Store } from '../../storage/store.ts';
 import { FakeClock } from '../../util/clock.ts';
 import { silentLogger } from '../../util/log.ts';
 import type { KubeObject } from '../object.ts';
@@ -45,7 +46,64 @@ async function take(it: AsyncGenerator<EncodedWatchEvent>, n: number): Promise<E
   return out;
 }
 
+/** `store` whose range() fails `fails` times first (a store that is unavailable for a while). */
+function flaky(store: Store, fails: number): Store {
+  return new Proxy(store, {
+    get(target, prop) {
+      if (prop === 'range' && fails > 0) {
+        return async () => {
+          fails--;
+          throw new Error('the store is unavailable');
+        };
+      }
+      const v = Reflect.get(target, prop, target) as unknown;
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+}
+
 describe('ResourceCache', () => {
+  it('answers 503 while the store cannot be listed, then lists again and serves', async () => {
+    const store = new MemoryStore({ clock: new FakeClock() });
+    await store.create(`${PREFIX}a/one`, encodeForStorage(cm('a', 'one')));
+    const cache = new ResourceCache({ store: flaky(store, 2), prefix: PREFIX, log: silentLogger });
+    try {
+      // No rejection is left unhandled (the runner would fail the file), and readers get a 503.
+      await assert.rejects(cache.list(PREFIX), (err: unknown) => err instanceof ApiError && err.code === 503);
+      const stop = new AbortController();
+      await assert.rejects(
+        cache
+          .watch({
+            keyPrefix: PREFIX,
+            after: null,
+            bookmarks: false,
+            initialEndBookmark: false,
+            signal: stop.signal,
+            bookmark,
+            bookmarkEveryMs: 0,
+          })
+          .next(),
+        (err: unknown) => err instanceof ApiError && err.code === 503,
+      );
+      // Listed again after 100 ms, then 200 ms: the second retry succeeds.
+      let items: KubeObject[] = [];
+      for (let i = 0; i < 100 && items.length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        items = await cache.list(PREFIX).then(
+          (l) => l.items,
+          () => [],
+        );
+      }
+      assert.deepEqual(
+        items.map((o) => o.metadata.name),
+        ['one'],
+      );
+      assert.equal(cache.loaded, true);
+    } finally {
+      cache.stop();
+    }
+  });
+
   it('copies of a cached object are fresh and independent, from the bytes or from the kept decode', async () => {
     const { put, cache, store } = await setup();
     const kv = await put(cm('a', 'one', { k: 'v' }));

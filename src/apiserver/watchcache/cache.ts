@@ -224,6 +224,10 @@ export interface ResourceCacheOptions {
   progressIntervalMs?: number;
 }
 
+/** The first wait before listing the store again after a failed list, ms; it doubles up to the most. */
+const RELIST_MIN_MS = 100;
+const RELIST_MAX_MS = 10_000;
+
 export class ResourceCache {
   readonly #o: ResourceCacheOptions;
   readonly #objects = new Map<string, CachedEvent>();
@@ -234,12 +238,13 @@ export class ResourceCache {
   readonly #subscribers = new Set<Subscriber>();
   readonly #stop = new AbortController();
   #failed: Error | null = null;
+  #relistTimer: NodeJS.Timeout | undefined;
   /** The initial list is loaded and the cache follows the store (false while it is being rebuilt). */
   #loaded = false;
 
   constructor(opts: ResourceCacheOptions) {
     this.#o = opts;
-    this.#ready = this.#start();
+    this.#ready = this.#load(0);
   }
 
   get revision(): number {
@@ -266,6 +271,35 @@ export class ResourceCache {
    */
   peek(key: string): CachedEvent | undefined {
     return this.#loaded ? this.#objects.get(key) : undefined;
+  }
+
+  /**
+   * Lists the store and follows it ({@link #start}). When the list fails (the store is unavailable),
+   * the cache answers 503 meanwhile and lists again after a back-off that doubles from
+   * RELIST_MIN_MS to RELIST_MAX_MS, until it succeeds or the cache stops, as Kubernetes' reflector
+   * does. The promise never rejects: a failure is the cache's state, not an error nobody handles.
+   */
+  #load(attempt: number): Promise<void> {
+    return this.#start().then(
+      () => {
+        this.#failed = null;
+      },
+      (err: unknown) => {
+        this.#objects.clear();
+        this.#loaded = false;
+        this.#failed = err instanceof Error ? err : new Error(String(err));
+        if (this.#stop.signal.aborted) return;
+        const ms = Math.min(RELIST_MAX_MS, RELIST_MIN_MS * 2 ** attempt);
+        this.#o.log.warn(
+          { err, prefix: this.#o.prefix, retryInMs: ms },
+          'watch cache could not list the store; listing again',
+        );
+        this.#relistTimer = setTimeout(() => {
+          this.#ready = this.#load(attempt + 1);
+        }, ms);
+        this.#relistTimer.unref();
+      },
+    );
   }
 
   async #start(): Promise<void> {
@@ -312,9 +346,7 @@ export class ResourceCache {
       }
       this.#subscribers.clear();
       this.#objects.clear();
-      this.#ready = this.#start().then(() => {
-        this.#failed = null;
-      });
+      this.#ready = this.#load(0);
     }
   }
 
@@ -380,6 +412,7 @@ export class ResourceCache {
   /** Waits until the cache has applied `revision` (or fails after `timeoutMs` with 504, as Kubernetes). */
   async waitFor(revision: number, timeoutMs = 3000): Promise<void> {
     await this.#ready;
+    if (this.#failed) throw ApiError.unavailable('the watch cache is being rebuilt; retry');
     if (this.#revision >= revision) return;
     // Writes to other resources move the store's revision without an event here: ask the store to
     // confirm (with a progress event) that nothing more is coming below it.
@@ -439,6 +472,7 @@ export class ResourceCache {
     bookmarkEveryMs: number;
   }): AsyncGenerator<EncodedWatchEvent> {
     await this.#ready;
+    if (this.#failed) throw ApiError.unavailable('the watch cache is being rebuilt; retry');
     const matchKey = opts.keyPrefix;
     const queue: EncodedWatchEvent[] = [];
     let wake: (() => void) | null = null;
@@ -512,6 +546,7 @@ export class ResourceCache {
   stop(): void {
     this.#loaded = false;
     this.#stop.abort();
+    clearTimeout(this.#relistTimer);
     for (const w of this.#waiters) w.resolve();
     this.#waiters = [];
   }
