@@ -8,7 +8,10 @@
  *
  * Cases (each on a fresh server with --disable-controller-manager, Node objects created directly):
  * - SchedulingBasic: P simple pods onto N nodes; pods/s from the first create to the last bind seen
- *   through a watch on pods (spec.nodeName set).
+ *   through a watch on pods (spec.nodeName set). As scheduler_perf's workloads (createNodes, then
+ *   createPods $initPods, then createPods $measurePods with collectMetrics), each scheduling case
+ *   first creates --init-pods pods of its kind in another namespace and waits until they are all
+ *   bound, unmeasured: the measured pods meet a cluster that has scheduled before.
  * - bind baseline: a server with --disable-scheduler too; the same pods created, then bound by the
  *   bench itself (POST pods/NAME/binding) at the same concurrency: binds/s, the raw cost of a bind.
  * - NodeAffinity (required, to a label half the nodes have), PodAntiAffinity (required, hostname,
@@ -34,6 +37,9 @@ import { benchNode, benchPodSpec, type PodKind } from './objects.ts';
 const USAGE = `usage: node bench/scheduler/run.ts [options]
   --nodes N             nodes for the scheduling cases (default 5000)
   --pods N              pods for SchedulingBasic and the bind baseline (default 10000)
+  --init-pods N         pods created and bound before each scheduling case and the baseline, in
+                        another namespace, unmeasured (scheduler_perf's initPods; default 1000, as its
+                        SchedulingBasic and PodAntiAffinity 5,000-node workloads; 0: none)
   --affinity-pods N     pods for NodeAffinity (default 5000)
   --anti-pods N         pods for PodAntiAffinity (default 1000)
   --spread-pods N       pods for TopologySpreading (default 5000)
@@ -54,6 +60,7 @@ const { values: args } = parseArgs({
   options: {
     nodes: { type: 'string', default: '5000' },
     pods: { type: 'string', default: '10000' },
+    'init-pods': { type: 'string', default: '1000' },
     'affinity-pods': { type: 'string', default: '5000' },
     'anti-pods': { type: 'string', default: '1000' },
     'spread-pods': { type: 'string', default: '5000' },
@@ -83,6 +90,7 @@ function positiveInt(s: string | undefined, name: string): number {
 
 const NODES = positiveInt(args.nodes, 'nodes');
 const PODS = positiveInt(args.pods, 'pods');
+const INIT_PODS = args['init-pods'] === '0' ? 0 : positiveInt(args['init-pods'], 'init-pods');
 const AFFINITY_PODS = positiveInt(args['affinity-pods'], 'affinity-pods');
 const ANTI_PODS = positiveInt(args['anti-pods'], 'anti-pods');
 const SPREAD_PODS = positiveInt(args['spread-pods'], 'spread-pods');
@@ -99,6 +107,8 @@ for (const c of CASES) {
 
 const REQUEST_TIMEOUT_MS = 60_000;
 const NS = 'sched-bench';
+/** Where the unmeasured init pods go (scheduler_perf puts them in a namespace of their own too). */
+const INIT_NS = 'sched-bench-init';
 
 // Targets (upstream-derived; printed beside the figures, never asserted).
 const BASIC_TARGET = { nodes: 5000, pods: 10000, podsPerSec: 1000 };
@@ -385,9 +395,9 @@ function nodeObject(i: number): unknown {
   return benchNode(i, ZONES, Date.now());
 }
 
-function podObject(kind: PodKind, name: string): unknown {
+function podObject(kind: PodKind, name: string, namespace = NS): unknown {
   const { labels, spec } = benchPodSpec(kind);
-  return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS, labels }, spec };
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace, labels }, spec };
 }
 
 async function createNodes(client: Client, n: number): Promise<number> {
@@ -422,17 +432,71 @@ interface SchedResult {
  * The bench namespace and its `default` ServiceAccount: without the controller manager nothing else
  * makes it, and the ServiceAccount admission plugin refuses pods whose service account is missing.
  */
-async function createNamespace(client: Client): Promise<void> {
+async function createNamespace(client: Client, ns = NS): Promise<void> {
   await client.must('POST', '/api/v1/namespaces', {
     apiVersion: 'v1',
     kind: 'Namespace',
-    metadata: { name: NS },
+    metadata: { name: ns },
   });
-  await client.must('POST', `/api/v1/namespaces/${NS}/serviceaccounts`, {
+  await client.must('POST', `/api/v1/namespaces/${ns}/serviceaccounts`, {
     apiVersion: 'v1',
     kind: 'ServiceAccount',
-    metadata: { name: 'default', namespace: NS },
+    metadata: { name: 'default', namespace: ns },
   });
+}
+
+/**
+ * scheduler_perf's unmeasured createPods step: `count` pods of `kind` in {@link INIT_NS}, then waits
+ * until a watch has seen every one bound (`bind` set: the bench binds them itself, for a server
+ * without a scheduler). Returns the milliseconds it took.
+ */
+async function initPods(
+  client: Client,
+  kind: PodKind,
+  count: number,
+  bind?: { nodes: number },
+): Promise<number> {
+  const t0 = performance.now();
+  await createNamespace(client, INIT_NS);
+  const bound = new Set<string>();
+  let done: () => void = () => {};
+  const allBound = new Promise<void>((r) => {
+    done = r;
+  });
+  const w = await client.watch(`/api/v1/namespaces/${INIT_NS}/pods?watch=1`, (line) => {
+    const n = boundPodName(line);
+    if (n) bound.add(n);
+    if (bound.size === count) done();
+  });
+  try {
+    await pool(count, CONCURRENCY, async (i) => {
+      await client.must('POST', `/api/v1/namespaces/${INIT_NS}/pods`, podObject(kind, `init-${i}`, INIT_NS));
+    });
+    if (bind) {
+      await pool(count, CONCURRENCY, async (i) => {
+        const name = `init-${i}`;
+        await client.must('POST', `/api/v1/namespaces/${INIT_NS}/pods/${name}/binding`, {
+          apiVersion: 'v1',
+          kind: 'Binding',
+          metadata: { name, namespace: INIT_NS },
+          target: { apiVersion: 'v1', kind: 'Node', name: `node-${i % bind.nodes}` },
+        });
+      });
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      allBound.then(() => false),
+      new Promise<boolean>((r) => {
+        timer = setTimeout(() => r(true), CASE_TIMEOUT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (timedOut)
+      throw new Error(`init pods: ${bound.size}/${count} bound within ${CASE_TIMEOUT_MS / 1000} s`);
+  } finally {
+    w.close();
+  }
+  return performance.now() - t0;
 }
 
 /** Logs the server's threads that used ≥ 1% of its CPU between two `threadCpuMs` readings. */
@@ -454,6 +518,10 @@ async function schedulingCase(root: string, name: string, kind: PodKind, nodes: 
   try {
     const nodeSetupMs = await createNodes(client, nodes);
     log(`${name}: ${nodes} nodes created in ${fmtS(nodeSetupMs)} s`);
+    if (INIT_PODS > 0) {
+      const ms = await initPods(client, kind, INIT_PODS);
+      log(`${name}: ${INIT_PODS} init pods (unmeasured) created and bound in ${fmtS(ms)} s`);
+    }
     await createNamespace(client);
     const bound = new Set<string>();
     let lastBind = 0;
@@ -539,6 +607,10 @@ async function bindBaseline(root: string, nodes: number, pods: number): Promise<
   const client = new Client(kubeconfig);
   try {
     await createNodes(client, nodes);
+    if (INIT_PODS > 0) {
+      const ms = await initPods(client, 'basic', INIT_PODS, { nodes });
+      log(`bind baseline: ${INIT_PODS} init pods (unmeasured) created and bound in ${fmtS(ms)} s`);
+    }
     await createNamespace(client);
     const c0 = proc.cpuMs();
     let t0 = performance.now();
@@ -802,7 +874,9 @@ async function main(): Promise<void> {
   out.push(
     `Machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ${platform()} ${release()}, node ${process.version}; load ${loadavg()
       .map((x) => x.toFixed(2))
-      .join(' ')} at the end; started ${startedAt.toISOString()}. Client concurrency ${CONCURRENCY}.`,
+      .join(
+        ' ',
+      )} at the end; started ${startedAt.toISOString()}. Client concurrency ${CONCURRENCY}. Init pods per scheduling case and baseline (created and bound first, unmeasured, as scheduler_perf's initPods): ${fmtInt(INIT_PODS)}.`,
   );
   out.push('');
   const bindRate = baseline ? (baseline.pods / baseline.bindMs) * 1000 : Number.NaN;
