@@ -7,6 +7,7 @@
  * empty (a bare "=") is dropped. A missing field compares as the empty string.
  */
 
+import { compareStrings } from '../util/strings.ts';
 import { ApiError } from './errors.ts';
 
 /** `=` and `==` are the same test; `!=` its negation. */
@@ -50,11 +51,6 @@ export class FieldLabelNotSupportedError extends Error {
   toApiError(): ApiError {
     return ApiError.badRequest(this.message);
   }
-}
-
-/** Go's sort order for strings: by UTF-8 bytes. */
-function compareStrings(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
 /** fields.EscapeValue: prefixes `\`, `,` and `=` with a backslash. */

@@ -10,6 +10,7 @@
  * - {@link selectorToString} prints the canonical string form.
  */
 
+import { compareStrings } from '../util/strings.ts';
 import { ApiError, FieldError, type FieldPath } from './errors.ts';
 import { isLabelValue, isQualifiedName, validateLabelName, validateLabels } from './validation.ts';
 
@@ -36,11 +37,6 @@ export class LabelSelectorParseError extends Error {
   toApiError(): ApiError {
     return ApiError.badRequest(this.message);
   }
-}
-
-/** Go's sort order for strings: by UTF-8 bytes. */
-function compareStrings(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
 /** strconv.ParseInt(s, 10, 64), or undefined. */

@@ -22,9 +22,11 @@
  * A zero value that is not an empty container is not handled here: {@link createdFieldsV1} returns
  * `undefined` (declines), and the caller takes the general path.
  */
+
+import { compareStrings } from '../../util/strings.ts';
 import type { Json, JsonObject } from '../patch/json.ts';
 import { isObject, jsonEqual } from '../patch/json.ts';
-import { comparePE, compareStrings } from './fieldpath.ts';
+import { comparePE } from './fieldpath.ts';
 import type { SsaSchema } from './schema.ts';
 import { indexList } from './typed.ts';
 

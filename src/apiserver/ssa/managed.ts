@@ -3,9 +3,11 @@
  * operation, subresource, and for updates the apiVersion), decoded from and encoded to the wire form
  * exactly as Kubernetes writes it (k8s.io/apimachinery/pkg/util/managedfields/internal/managedfields.go).
  */
+
+import { compareStrings } from '../../util/strings.ts';
 import type { ManagedFieldsEntry } from '../object.ts';
 import { isObject } from '../patch/json.ts';
-import { compareStrings, FieldSet, goJson, goQuote } from './fieldpath.ts';
+import { FieldSet, goJson, goQuote } from './fieldpath.ts';
 
 export type Operation = 'Apply' | 'Update';
 

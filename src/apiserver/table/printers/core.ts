@@ -4,12 +4,13 @@
  * endpoints, resource quotas, replication controllers and pod templates. Pods live in pod.ts.
  * Every row carries the wide (priority 1) cells too: the API server always prints wide.
  */
+
+import { compareStrings } from '../../../util/strings.ts';
 import type { KubeObject } from '../../object.ts';
 import { AGE_COLUMN, col, NAME_COLUMN, type Printer } from '../table.ts';
 import {
   accessModes,
   CONTAINERS_COLUMN,
-  compareStrings,
   formatLabels,
   IMAGES_COLUMN,
   int,

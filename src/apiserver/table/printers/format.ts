@@ -6,6 +6,7 @@
  */
 import { type LabelSelector, labelSelectorAsSelector } from '../../../api/labels.ts';
 import { parseQuantity } from '../../../api/quantity.ts';
+import { compareStrings } from '../../../util/strings.ts';
 import { isPlainObject } from '../../object.ts';
 import { col, humanDuration } from '../table.ts';
 
@@ -62,11 +63,6 @@ export function timeOf(v: unknown): number | undefined {
 export function since(ts: unknown, now: number): string {
   const ms = timeOf(ts);
   return ms === undefined ? '<unknown>' : humanDuration(now - ms);
-}
-
-/** Go's byte-order string comparison (same as UTF-16 order for the ASCII names used here). */
-export function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** labels.FormatLabels: "k1=v1,k2=v2" sorted by key, or "<none>". */
