@@ -400,6 +400,16 @@ function podObject(kind: PodKind, name: string, namespace = NS): unknown {
   return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace, labels }, spec };
 }
 
+/** What the bench POSTs to pods/NAME/binding to bind a pod itself (no scheduler). */
+function bindingObject(name: string, namespace: string, node: string): unknown {
+  return {
+    apiVersion: 'v1',
+    kind: 'Binding',
+    metadata: { name, namespace },
+    target: { apiVersion: 'v1', kind: 'Node', name: node },
+  };
+}
+
 async function createNodes(client: Client, n: number): Promise<number> {
   const t0 = performance.now();
   await pool(n, CONCURRENCY, async (i) => {
@@ -475,12 +485,11 @@ async function initPods(
     if (bind) {
       await pool(count, CONCURRENCY, async (i) => {
         const name = `init-${i}`;
-        await client.must('POST', `/api/v1/namespaces/${INIT_NS}/pods/${name}/binding`, {
-          apiVersion: 'v1',
-          kind: 'Binding',
-          metadata: { name, namespace: INIT_NS },
-          target: { apiVersion: 'v1', kind: 'Node', name: `node-${i % bind.nodes}` },
-        });
+        await client.must(
+          'POST',
+          `/api/v1/namespaces/${INIT_NS}/pods/${name}/binding`,
+          bindingObject(name, INIT_NS, `node-${i % bind.nodes}`),
+        );
       });
     }
     let timer: NodeJS.Timeout | undefined;
@@ -622,12 +631,11 @@ async function bindBaseline(root: string, nodes: number, pods: number): Promise<
     t0 = performance.now();
     await pool(pods, CONCURRENCY, async (i) => {
       const name = `p-${i}`;
-      await client.must('POST', `/api/v1/namespaces/${NS}/pods/${name}/binding`, {
-        apiVersion: 'v1',
-        kind: 'Binding',
-        metadata: { name, namespace: NS },
-        target: { apiVersion: 'v1', kind: 'Node', name: `node-${i % nodes}` },
-      });
+      await client.must(
+        'POST',
+        `/api/v1/namespaces/${NS}/pods/${name}/binding`,
+        bindingObject(name, NS, `node-${i % nodes}`),
+      );
     });
     const bindMs = performance.now() - t0;
     const c2 = proc.cpuMs();
