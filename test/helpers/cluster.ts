@@ -68,8 +68,10 @@ export class TestCluster {
     try {
       await cluster.#waitReady();
     } catch (err) {
-      // A server that never became ready must not outlive the test (nothing else holds its handle).
+      // A server that never became ready must not outlive the test (nothing else holds its handle),
+      // nor the data directory made for it here (a caller's directory is the caller's to remove).
       await cluster.kill();
+      if (dataDir === undefined) rmSync(dir, { recursive: true, force: true });
       throw err;
     }
     return cluster;
