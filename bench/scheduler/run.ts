@@ -400,6 +400,21 @@ function podObject(kind: PodKind, name: string, namespace = NS): unknown {
   return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace, labels }, spec };
 }
 
+/** Waits for `p` at most `ms`: true when the time ran out first. */
+async function timesOut(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p.then(() => false),
+      new Promise<boolean>((r) => {
+        timer = setTimeout(() => r(true), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** What the bench POSTs to pods/NAME/binding to bind a pod itself (no scheduler). */
 function bindingObject(name: string, namespace: string, node: string): unknown {
   return {
@@ -492,15 +507,7 @@ async function initPods(
         );
       });
     }
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = await Promise.race([
-      allBound.then(() => false),
-      new Promise<boolean>((r) => {
-        timer = setTimeout(() => r(true), CASE_TIMEOUT_MS);
-      }),
-    ]);
-    clearTimeout(timer);
-    if (timedOut)
+    if (await timesOut(allBound, CASE_TIMEOUT_MS))
       throw new Error(`init pods: ${bound.size}/${count} bound within ${CASE_TIMEOUT_MS / 1000} s`);
   } finally {
     w.close();
@@ -557,14 +564,7 @@ async function schedulingCase(root: string, name: string, kind: PodKind, nodes: 
     });
     const createMs = performance.now() - t0;
     log(`${name}: ${pods} pods created in ${fmtS(createMs)} s; ${bound.size} bound so far`);
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = await Promise.race([
-      allBound.then(() => false),
-      new Promise<boolean>((r) => {
-        timer = setTimeout(() => r(true), Math.max(0, CASE_TIMEOUT_MS - createMs));
-      }),
-    ]);
-    clearTimeout(timer);
+    const timedOut = await timesOut(allBound, Math.max(0, CASE_TIMEOUT_MS - createMs));
     const cpu1 = proc.cpuMs();
     const main1 = proc.cpuMs(true);
     logThreads(name, threads0, proc.threadCpuMs());
