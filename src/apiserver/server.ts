@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { ApiError } from '../api/errors.ts';
+import type { CallAnswer, CallRequest } from '../client/transport.ts';
 import { instrumentStore } from '../storage/instrumented.ts';
 import type { Store } from '../storage/store.ts';
 import { type Clock, systemClock } from '../util/clock.ts';
@@ -72,6 +73,8 @@ export interface LoopbackClientConfig {
    * throws once the server has closed.
    */
   accept(serverEnd: Duplex): void;
+  /** Serves one unary request without HTTP framing (loopback/call.ts); see LoopbackConnection.call. */
+  call(req: CallRequest): Promise<CallAnswer>;
 }
 
 /** Finds the user of a request from its bearer token (client certificates are checked before). */
@@ -297,6 +300,7 @@ export class ApiServer {
       dial: () => listener.dial(),
       authorization: () => token.authorization(),
       accept: (serverEnd: Duplex) => listener.accept(serverEnd),
+      call: (req: CallRequest) => listener.call(req),
       toJSON: () => ({ loopback: true }),
     });
   }

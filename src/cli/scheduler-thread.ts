@@ -41,7 +41,7 @@ export async function runSchedulerThread(
   };
   while (!signal.aborted) {
     const worker = new Worker(new URL('./scheduler-worker.ts', import.meta.url), { workerData });
-    const unserve = serveThreadDials(worker, (s) => loopback.accept(s));
+    const unserve = serveThreadDials(worker, loopback);
     const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
     worker.on('error', (err) => log.error({ err }, 'the scheduler thread failed'));
     const onAbort = () => {

@@ -140,6 +140,59 @@ describe('HttpRestClient on the loopback transport', () => {
     c.close();
   });
 
+  it('sends unary requests as calls, without dialing a connection, and watches on connections', async () => {
+    let dials = 0;
+    const calls: string[] = [];
+    const counting: LoopbackConnection = {
+      dial: () => {
+        dials++;
+        return loopback.dial();
+      },
+      authorization: () => loopback.authorization(),
+      call: (req) => {
+        calls.push(`${req.method} ${req.path}`);
+        return loopback.call!(req);
+      },
+    };
+    const c = new HttpRestClient(counting);
+    const created = await c.create(CONFIG_MAPS, 'default', cm('calls', { a: '1' }));
+    await c.get(CONFIG_MAPS, 'default', 'calls');
+    await c.delete(CONFIG_MAPS, 'default', 'calls');
+    assert.deepEqual(calls, [
+      'POST /api/v1/namespaces/default/configmaps',
+      'GET /api/v1/namespaces/default/configmaps/calls',
+      'DELETE /api/v1/namespaces/default/configmaps/calls',
+    ]);
+    assert.equal(dials, 0);
+    const gone = await rejection(c.get(CONFIG_MAPS, 'default', 'calls'));
+    assert.ok(gone instanceof ApiError && gone.code === 404, String(gone));
+    const ac = new AbortController();
+    for await (const e of c.watch(CONFIG_MAPS, 'default', {
+      resourceVersion: created.metadata.resourceVersion,
+      signal: ac.signal,
+    })) {
+      assert.equal(e.type, 'DELETED');
+      ac.abort();
+    }
+    assert.equal(dials, 1);
+    c.close();
+  });
+
+  it('gives up on a call with no answer after the request timeout', async () => {
+    const silent: LoopbackConnection = {
+      dial: () => loopback.dial(),
+      authorization: () => loopback.authorization(),
+      call: () => new Promise(() => {}),
+    };
+    const c = new HttpRestClient(silent, { requestTimeoutMs: 30 });
+    const err = await rejection(c.get(CONFIG_MAPS, 'default', 'x'));
+    assert.match(
+      (err as Error).message,
+      /GET loopback:\/\/apiserver\/api\/v1\/namespaces\/default\/configmaps\/x: no answer within 30 ms/,
+    );
+    c.close();
+  });
+
   it('keeps HTTPS configs to https:// URLs', () => {
     assert.throws(() => new HttpRestClient({ server: 'http://127.0.0.1:6443' }), /HTTPS only/);
   });

@@ -8,7 +8,13 @@
 import type { IncomingMessage } from 'node:http';
 import { ApiError, type StatusDetails, type StatusReason } from '../api/errors.ts';
 import { type Clock, sleep, systemClock } from '../util/clock.ts';
-import { type ClientConnection, type ConnectionConfig, type Transport, transportFor } from './transport.ts';
+import {
+  type CallAnswer,
+  type ClientConnection,
+  type ConnectionConfig,
+  type Transport,
+  transportFor,
+} from './transport.ts';
 import type {
   DeleteOptions,
   KubeObject,
@@ -24,6 +30,8 @@ import type {
 } from './types.ts';
 
 export type { ClientConnection, ConnectionConfig, LoopbackConnection } from './transport.ts';
+
+const utf8 = new TextDecoder();
 
 /** skiff's release, sent in the user agent. */
 export const CLIENT_VERSION = '0.1.0';
@@ -307,9 +315,17 @@ export class HttpRestClient implements RestClient {
 
   /** Sends a request and decodes its JSON answer; errors become `ApiError`s. */
   async #json(req: Request): Promise<unknown> {
-    const res = await this.#send(req, true);
-    const text = await readBody(res);
-    const code = res.statusCode ?? 0;
+    let code: number;
+    let text: string;
+    if (this.#transport.call) {
+      const answer = await this.#call(this.#transport.call, req);
+      code = answer.status;
+      text = utf8.decode(answer.body);
+    } else {
+      const res = await this.#send(req, true);
+      text = await readBody(res);
+      code = res.statusCode ?? 0;
+    }
     if (code < 200 || code >= 300) throw errorFromResponse(code, text);
     if (!text) return null;
     try {
@@ -319,9 +335,8 @@ export class HttpRestClient implements RestClient {
     }
   }
 
-  /** Issues the request and resolves with the response once its headers arrive. */
-  async #send(req: Request, timed: boolean): Promise<IncomingMessage> {
-    if (this.#limiter) await this.#limiter.take(req.signal);
+  /** The request's headers, body bytes and path with query, as either way of sending needs them. */
+  #prepare(req: Request): { headers: Record<string, string>; payload: Buffer | undefined; path: string } {
     const qs = req.query?.toString();
     const headers: Record<string, string> = { ...this.#headers };
     let payload: Buffer | undefined;
@@ -330,7 +345,40 @@ export class HttpRestClient implements RestClient {
       headers['Content-Type'] = req.contentType ?? 'application/json';
       headers['Content-Length'] = String(payload.length);
     }
-    const path = `${req.path}${qs ? `?${qs}` : ''}`;
+    return { headers, payload, path: `${req.path}${qs ? `?${qs}` : ''}` };
+  }
+
+  /**
+   * Issues a unary request as a loopback call and resolves with the whole answer. A failure, and no
+   * answer within the request timeout, reject with the errors {@link #send}'s would.
+   */
+  async #call(call: NonNullable<Transport['call']>, req: Request): Promise<CallAnswer> {
+    if (this.#limiter) await this.#limiter.take(req.signal);
+    const { headers, payload, path } = this.#prepare(req);
+    const failed = (err: Error) =>
+      new Error(`${req.method} ${this.origin}${path}: ${err.message}`, { cause: err });
+    const answer = call({ method: req.method, path, headers, body: payload }).catch((err: Error) => {
+      throw failed(err);
+    });
+    if (this.#timeoutMs <= 0) return answer;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(failed(new Error(`no answer within ${this.#timeoutMs} ms`))),
+        this.#timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([answer, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Issues the request and resolves with the response once its headers arrive. */
+  async #send(req: Request, timed: boolean): Promise<IncomingMessage> {
+    if (this.#limiter) await this.#limiter.take(req.signal);
+    const { headers, payload, path } = this.#prepare(req);
     return new Promise<IncomingMessage>((resolve, reject) => {
       const r = this.#transport.request({ method: req.method, path, headers, signal: req.signal }, resolve);
       r.on('error', (err) =>

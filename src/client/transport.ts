@@ -25,6 +25,28 @@ export interface LoopbackConnection {
   dial(): Duplex;
   /** The Authorization header value for every request on those connections (the loopback token). */
   authorization(): string;
+  /**
+   * When present: serves one unary request (anything but a watch or an upgrade) without HTTP framing,
+   * through the same handler as a request on a dialed connection (see apiserver/loopback/call.ts).
+   * Resolves with the whole answer, whatever its status; rejects only when the request could not be
+   * served (the server is not serving, or it reset the call).
+   */
+  call?(req: CallRequest): Promise<CallAnswer>;
+}
+
+/** A unary loopback call's request: the request line's method and path (with query), headers, body. */
+export interface CallRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: Uint8Array;
+}
+
+/** A unary loopback call's answer: status code, headers (by the names the handler wrote) and body. */
+export interface CallAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: Uint8Array;
 }
 
 /** What a client can be built on: an HTTPS {@link ConnectionConfig} or a {@link LoopbackConnection}. */
@@ -48,6 +70,12 @@ export interface Transport {
    * Errors are emitted on the returned ClientRequest, as node's `request` does.
    */
   request(req: TransportRequest, onResponse: (res: IncomingMessage) => void): ClientRequest;
+  /**
+   * When present: a unary request without HTTP framing ({@link LoopbackConnection.call}). As with
+   * {@link request}, the caller sends the transport's {@link headers}. Callers use it for every
+   * request but watches.
+   */
+  readonly call?: (req: CallRequest) => Promise<CallAnswer>;
   /** Closes idle connections and stops reusing sockets; requests in flight end on their own. */
   close(): void;
 }
@@ -123,10 +151,12 @@ export class LoopbackTransport implements Transport {
   readonly origin = 'loopback://apiserver';
   readonly #agent: HttpAgent;
   readonly #headers: Readonly<Record<string, string>>;
+  readonly call?: (req: CallRequest) => Promise<CallAnswer>;
 
   constructor(connection: LoopbackConnection) {
     this.#agent = new LoopbackAgent(connection);
     this.#headers = Object.freeze({ Authorization: connection.authorization() });
+    if (connection.call) this.call = connection.call.bind(connection);
   }
 
   /** A getter over a private field, so the token is in no enumerable property (logs, JSON). */

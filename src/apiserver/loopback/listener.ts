@@ -6,7 +6,9 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { CallAnswer, CallRequest } from '../../client/transport.ts';
 import { http } from '../../util/node-http.ts';
+import { CallConnection, serveCall } from './call.ts';
 import { MemorySocket } from './socket.ts';
 
 /** dial() on a listener that is not open (before the API server listens, or after it closed). */
@@ -31,9 +33,14 @@ export class LoopbackListener {
   readonly #ours = new WeakSet<object>();
   /** Server ends still open, to tear down on close(). */
   readonly #open = new Set<Duplex>();
+  /** What every call's `req.socket` is. */
+  readonly #calls = new CallConnection();
+  readonly #onRequest: LoopbackListenerOptions['onRequest'];
   #serving = false;
 
   constructor(opts: LoopbackListenerOptions) {
+    this.#onRequest = opts.onRequest;
+    this.#ours.add(this.#calls);
     this.#server = http.createServer({ requestTimeout: 0 }, opts.onRequest);
     this.#server.keepAliveTimeout = opts.keepAliveTimeoutMs ?? 65_000;
     this.#server.on('upgrade', opts.onUpgrade);
@@ -62,6 +69,19 @@ export class LoopbackListener {
   accept(serverEnd: Duplex): void {
     if (!this.#serving) throw new LoopbackClosedError();
     this.#serve(serverEnd);
+  }
+
+  /**
+   * Serves one unary request without HTTP framing (call.ts), by the same handler as the connections'
+   * requests; resolves with its whole answer. Rejects with {@link LoopbackClosedError} unless open.
+   * The handler starts on the next turn of the event loop, as a request written on a connection
+   * reaches it: a component calling in a loop takes turns with network clients and timers.
+   */
+  async call(req: CallRequest): Promise<CallAnswer> {
+    if (!this.#serving) throw new LoopbackClosedError();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (!this.#serving) throw new LoopbackClosedError();
+    return serveCall(req, this.#calls, this.#onRequest);
   }
 
   #serve(server: Duplex): void {

@@ -126,7 +126,7 @@ describe('PortSocket', () => {
       })();`,
       { eval: true },
     );
-    const stop = serveThreadDials(worker, (s) => listener.accept(s));
+    const stop = serveThreadDials(worker, listener);
     try {
       const bodies = await new Promise<string[]>((resolve) =>
         worker.on('message', (m: { bodies?: string[] }) => m.bodies && resolve(m.bodies)),
