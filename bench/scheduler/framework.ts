@@ -1,7 +1,7 @@
 /**
  * In-process scheduler microbenchmark: no API server, no informers. Builds the scheduler cache, a
  * snapshot and a Framework with the default profile (the real in-tree plugins) over N nodes shaped
- * like bench/scheduler/run.ts's (32 cpu, 256Gi, 110 pods, zone-0..9, half of them
+ * like bench/scheduler/run.ts's (4 cpu, 32Gi, 110 pods, zone-0..9, half of them
  * bench.skiff.io/half=yes), then schedules P pods per kind through the calls Scheduler.scheduleOne
  * makes: update the snapshot, Algorithm.schedulePod, assume the pod in the cache, Reserve, Permit.
  * Binding is not done; with --confirm-lag L > 0 each pod is confirmed L pods later (cache.addPod of

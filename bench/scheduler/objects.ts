@@ -1,7 +1,9 @@
 /**
  * The nodes and pods of the scheduler benchmarks (run.ts through the API server, framework.ts
- * in-process), shaped as kube-scheduler's scheduler_perf: 32 CPU / 256Gi / 110-pod nodes spread over
- * `zones` zones, half labelled `bench.skiff.io/half=yes`; 100m / 128Mi pods of one of four kinds.
+ * in-process), as kube-scheduler's scheduler_perf makes them (its templates node-default.yaml and
+ * pod-default.yaml): 4 CPU / 32Gi / 110-pod nodes, spread here over `zones` zones and half labelled
+ * `bench.skiff.io/half=yes`; pods of one `pause` container with port 80 and 100m / 500Mi as requests
+ * and limits, of one of four kinds.
  */
 import type { Node, Pod } from '../../src/scheduler/types.ts';
 import { buildNode } from '../../src/sim/objects.ts';
@@ -14,8 +16,8 @@ export function benchNode(i: number, zones: number, nowMs: number): Node {
     `node-${i}`,
     `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
     {
-      cpu: '32',
-      memory: '256Gi',
+      cpu: '4',
+      memory: '32Gi',
       pods: 110,
       ephemeralStorage: '1Ti',
       arch: 'amd64',
@@ -42,9 +44,13 @@ export function benchPodSpec(kind: PodKind): {
   const spec: NonNullable<Pod['spec']> = {
     containers: [
       {
-        name: 'app',
+        name: 'pause',
         image: 'registry.k8s.io/pause:3.10',
-        resources: { requests: { cpu: '100m', memory: '128Mi' } },
+        ports: [{ containerPort: 80 }],
+        resources: {
+          limits: { cpu: '100m', memory: '500Mi' },
+          requests: { cpu: '100m', memory: '500Mi' },
+        },
       },
     ],
   };
