@@ -42,6 +42,39 @@ describe('storage codec', () => {
     });
   });
 
+  it('stores an object already in the stored order as the member-by-member encoding does, and leaves it as it was', () => {
+    const inOrder = (rv: string | undefined) =>
+      ({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'a', ...(rv === undefined ? {} : { resourceVersion: rv }), uid: 'u' },
+        spec: { nodeName: 'n', tolerations: [{ key: 'k' }] },
+        status: undefined,
+      }) as unknown as KubeObject;
+    for (const rv of ['12', undefined]) {
+      const obj = inOrder(rv);
+      const text = new TextDecoder().decode(encodeForStorage(obj));
+      // The same members in another order go the member-by-member way.
+      const reordered = { spec: obj.spec, apiVersion: 'v1', kind: 'Pod', metadata: { ...obj.metadata } };
+      const slow = new TextDecoder().decode(encodeForStorage(reordered as unknown as KubeObject));
+      assert.equal(text, slow);
+      assert.equal(
+        text,
+        '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a","uid":"u"},"spec":{"nodeName":"n","tolerations":[{"key":"k"}]}}',
+      );
+      assert.deepEqual(obj, inOrder(rv));
+      assert.deepEqual(
+        Object.keys(obj.metadata),
+        rv === undefined ? ['name', 'uid'] : ['name', 'resourceVersion', 'uid'],
+      );
+    }
+    // An encoding that throws (a BigInt) leaves resourceVersion in place too.
+    const bad = inOrder('3');
+    (bad.spec as Record<string, unknown>).big = 1n;
+    assert.throws(() => encodeForStorage(bad), TypeError);
+    assert.equal(bad.metadata.resourceVersion, '3');
+  });
+
   it('splices the resourceVersion into stored bytes, also into an empty metadata', () => {
     for (const meta of [{ name: 'a' }, {}]) {
       const bytes = encodeForStorage({
