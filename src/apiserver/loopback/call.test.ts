@@ -80,6 +80,24 @@ describe('serveCall', () => {
     assert.equal(text(answer.body), 'one two three');
   });
 
+  it("emits the request's 'close' and the response's 'finish' and 'close' once the answer is done", async () => {
+    const seen: string[] = [];
+    const answer = await new Promise<unknown>((resolve) => {
+      void serveCall({ method: 'GET', path: '/x', headers: {} }, new CallConnection(), (req, res) => {
+        req.on('close', () => {
+          seen.push('req close');
+          resolve(null);
+        });
+        res.on('finish', () => seen.push('res finish'));
+        res.on('close', () => seen.push('res close'));
+        res.end('done', () => seen.push('end callback'));
+        seen.push('ended');
+      });
+    });
+    assert.equal(answer, null);
+    assert.deepEqual(seen, ['ended', 'end callback', 'res finish', 'res close', 'req close']);
+  });
+
   it('rejects with ECONNRESET when the handler destroys the response before ending it', async () => {
     const err = await serveCall(
       { method: 'GET', path: '/x', headers: {} },

@@ -12,13 +12,18 @@
  * wrote; a handler that destroys its response before ending it (as it resets a connection) rejects
  * the call with an ECONNRESET error, as a client sees a reset connection.
  */
+
+import { EventEmitter } from 'node:events';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { Readable, Writable } from 'node:stream';
 import type { CallAnswer, CallRequest } from '../../client/transport.ts';
 import { MemorySocketError } from './socket-base.ts';
 
-/** A call's request, as much of an IncomingMessage as the handlers use. */
-export class CallIncoming extends Readable {
+/**
+ * A call's request, as much of an IncomingMessage as the handlers use: its body is read by async
+ * iteration (one chunk), and it emits 'close' once the response is done, as node's does. Not a
+ * stream: a Readable's machinery would cost more than the rest of a small call.
+ */
+export class CallIncoming extends EventEmitter {
   readonly method: string;
   readonly url: string;
   /** Header names in lower case, as node gives them. */
@@ -31,6 +36,7 @@ export class CallIncoming extends Readable {
   /** Stands in for the connection: the listener knows it as one of its own. */
   readonly socket: CallConnection;
   complete = false;
+  aborted = false;
   #body: Uint8Array | undefined;
 
   constructor(req: CallRequest, socket: CallConnection) {
@@ -53,12 +59,19 @@ export class CallIncoming extends Readable {
     this.rawHeaders = raw;
   }
 
-  override _read(): void {
+  /** The body, as one Buffer chunk (none when empty); read once. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<Buffer> {
     const body = this.#body;
     this.#body = undefined;
-    if (body && body.byteLength > 0) this.push(body);
     this.complete = true;
-    this.push(null);
+    if (body && body.byteLength > 0) yield Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  }
+
+  /** Discards the unread body (as node's does when a handler refuses it). */
+  resume(): this {
+    this.#body = undefined;
+    this.complete = true;
+    return this;
   }
 
   /** No connection to time out. */
@@ -67,28 +80,28 @@ export class CallIncoming extends Readable {
   }
 }
 
-/** A call's response, as much of a ServerResponse as the handlers use; ends in a {@link CallAnswer}. */
-export class CallOutgoing extends Writable {
+type WriteCallback = (err?: Error | null) => void;
+
+/**
+ * A call's response, as much of a ServerResponse as the handlers use (headers, writeHead, write,
+ * end, destroy; a Readable may be piped into it); it ends in a {@link CallAnswer}. Like
+ * {@link CallIncoming}, an EventEmitter rather than a stream: writes are gathered, never refused.
+ */
+export class CallOutgoing extends EventEmitter {
   statusCode = 200;
   statusMessage = '';
   headersSent = false;
+  writableEnded = false;
+  writableFinished = false;
+  writableNeedDrain = false;
+  destroyed = false;
   readonly #headers = new Map<string, { name: string; value: string }>();
   readonly #chunks: Buffer[] = [];
+  readonly #onDone: (answer: CallAnswer | Error) => void;
 
   constructor(onDone: (answer: CallAnswer | Error) => void) {
     super();
-    let settled = false;
-    this.once('finish', () => {
-      settled = true;
-      this.headersSent = true;
-      const body = this.#chunks.length === 1 ? (this.#chunks[0] as Buffer) : Buffer.concat(this.#chunks);
-      onDone({ status: this.statusCode, headers: this.#answerHeaders(), body });
-    });
-    this.once('close', () => {
-      if (settled) return;
-      settled = true;
-      onDone(new MemorySocketError('ECONNRESET', 'socket hang up: the API server reset the call'));
-    });
+    this.#onDone = onDone;
   }
 
   setHeader(name: string, value: number | string | readonly string[]): this {
@@ -143,20 +156,67 @@ export class CallOutgoing extends Writable {
     this.headersSent = true;
   }
 
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
+  /** Gathers `chunk`; always true (nothing waits to drain). After end(), fails as a stream does. */
+  write(chunk: string | Uint8Array, encoding?: BufferEncoding | WriteCallback, cb?: WriteCallback): boolean {
+    const callback = typeof encoding === 'function' ? encoding : cb;
+    if (this.writableEnded || this.destroyed) {
+      const err = new Error('write after end');
+      process.nextTick(() => {
+        callback?.(err);
+        this.emit('error', err);
+      });
+      return false;
+    }
     this.headersSent = true;
-    this.#chunks.push(chunk);
-    callback();
+    this.#chunks.push(
+      typeof chunk === 'string'
+        ? Buffer.from(chunk, typeof encoding === 'string' ? encoding : 'utf8')
+        : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength),
+    );
+    if (callback) process.nextTick(callback);
+    return true;
   }
 
-  override _writev(
-    chunks: { chunk: Buffer; encoding: BufferEncoding }[],
-    callback: (err?: Error | null) => void,
-  ): void {
+  /** Ends the answer; 'finish' and 'close' follow on the next tick, as a stream's do. */
+  end(
+    chunk?: string | Uint8Array | WriteCallback,
+    encoding?: BufferEncoding | WriteCallback,
+    cb?: WriteCallback,
+  ): this {
+    if (typeof chunk === 'function') return this.end(undefined, undefined, chunk);
+    if (typeof encoding === 'function') return this.end(chunk, undefined, encoding);
+    if (this.writableEnded || this.destroyed) return this;
+    if (chunk !== undefined && chunk !== null) this.write(chunk, encoding);
+    this.writableEnded = true;
     this.headersSent = true;
-    for (const c of chunks) this.#chunks.push(c.chunk);
-    callback();
+    process.nextTick(() => {
+      if (this.destroyed) return;
+      this.writableFinished = true;
+      const chunks = this.#chunks;
+      const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+      this.#onDone({ status: this.statusCode, headers: this.#answerHeaders(), body });
+      cb?.();
+      this.emit('finish');
+      this.destroyed = true;
+      this.emit('close');
+    });
+    return this;
   }
+
+  /** Abandons the answer: the call fails as a reset connection does (ECONNRESET), unless it had finished. */
+  destroy(_err?: Error): this {
+    if (this.destroyed) return this;
+    this.destroyed = true;
+    if (!this.writableFinished) {
+      this.#onDone(new MemorySocketError('ECONNRESET', 'socket hang up: the API server reset the call'));
+    }
+    process.nextTick(() => this.emit('close'));
+    return this;
+  }
+
+  cork(): void {}
+
+  uncork(): void {}
 
   #answerHeaders(): Record<string, string> {
     const out: Record<string, string> = {};
@@ -164,7 +224,6 @@ export class CallOutgoing extends Writable {
     return out;
   }
 }
-
 /**
  * What a call's request has for `req.socket`: one per listener, so the listener knows the calls as its
  * own (the loopback token is their credential); the tuning calls a handler may make do nothing.
@@ -193,7 +252,15 @@ export function serveCall(
 ): Promise<CallAnswer> {
   return new Promise<CallAnswer>((resolve, reject) => {
     const incoming = new CallIncoming(req, socket);
-    const outgoing = new CallOutgoing((a) => (a instanceof Error ? reject(a) : resolve(a)));
+    let settled = false;
+    const outgoing = new CallOutgoing((a) => {
+      if (settled) return;
+      settled = true;
+      if (a instanceof Error) reject(a);
+      else resolve(a);
+      // As node's request: 'close' once its response is done (or the connection gone).
+      process.nextTick(() => incoming.emit('close'));
+    });
     // The handlers use only the members these classes have (see CallIncoming, CallOutgoing).
     handler(incoming as unknown as IncomingMessage, outgoing as unknown as ServerResponse);
   });
