@@ -19,6 +19,7 @@ import type { Store } from '../storage/store.ts';
 import { type Clock, systemClock } from '../util/clock.ts';
 import { type Logger, silentLogger } from '../util/log.ts';
 import { http } from '../util/node-http.ts';
+import type { AdmissionPlugin } from './admission.ts';
 import { LoopbackToken } from './auth/loopback.ts';
 import { verifyClientCert } from './auth/pki.ts';
 import type { ServiceAccountTokens } from './auth/serviceaccount/index.ts';
@@ -45,7 +46,7 @@ import { ApiMetrics } from './metrics.ts';
 import { OpenApiService } from './openapi/index.ts';
 import { Registry } from './registry/registry.ts';
 import { builtinResources } from './resources/builtin.ts';
-import { serviceAccountAdmission } from './resources/core/serviceaccount-admission.ts';
+import { serviceAccountAdmission as serviceAccountAdmissionHooks } from './resources/core/serviceaccount-admission.ts';
 import { ServiceAllocator } from './services/allocator.ts';
 import { serviceHooks } from './services/hooks.ts';
 import { crdPrinter } from './table/printers/index.ts';
@@ -92,12 +93,15 @@ export interface ApiServerOptions {
   tokens?: TokenAuthenticator;
   /**
    * Service account tokens (auth/serviceaccount): serves serviceaccounts/token, accepts the tokens
-   * as bearer tokens (after `tokens`), and turns on the ServiceAccount admission plugin for pods.
+   * as bearer tokens (after `tokens`), and turns on the ServiceAccount admission plugin for pods
+   * (unless `disabledAdmissionPlugins` has it).
    */
   serviceAccounts?: ServiceAccountTokens;
   patch: Patcher;
   printers?: Map<string, Printer>;
   validateMeta: ConstructorParameters<typeof Registry>[0]['validateMeta'];
+  /** Admission plugins turned off (--disable-admission-plugins); none by default. */
+  disabledAdmissionPlugins?: ReadonlySet<AdmissionPlugin>;
   /** How often idle watches get a bookmark, in ms. Default 60 s, as Kubernetes. */
   bookmarkIntervalMs?: number;
   version?: { major: string; minor: string; gitVersion: string };
@@ -182,6 +186,8 @@ export class ApiServer {
       }
     };
     this.allocator = new ServiceAllocator(store, opts.serviceCidr ?? DEFAULT_SERVICE_CIDR);
+    const disabled = opts.disabledAdmissionPlugins ?? new Set<AdmissionPlugin>();
+    const serviceAccountAdmission = opts.serviceAccounts !== undefined && !disabled.has('ServiceAccount');
     this.registry = new Registry({
       store,
       clock: this.#clock,
@@ -190,7 +196,7 @@ export class ApiServer {
       caches: this.caches,
       hooks: new Map([
         ['/services', serviceHooks(this.allocator)],
-        ...(opts.serviceAccounts ? [['/pods', serviceAccountAdmission(saLookup)] as const] : []),
+        ...(serviceAccountAdmission ? [['/pods', serviceAccountAdmissionHooks(saLookup)] as const] : []),
       ]),
     });
     const sa = opts.serviceAccounts;
@@ -205,7 +211,8 @@ export class ApiServer {
       eventTtlSeconds: opts.eventTtlSeconds,
       defaultNotReadyTolerationSeconds: opts.defaultNotReadyTolerationSeconds,
       defaultUnreachableTolerationSeconds: opts.defaultUnreachableTolerationSeconds,
-      serviceAccountAdmission: opts.serviceAccounts !== undefined,
+      serviceAccountAdmission,
+      defaultTolerationSeconds: !disabled.has('DefaultTolerationSeconds'),
     });
     for (const def of builtins) this.catalog.add(def);
     this.#crds = new CrdManager({

@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { newJoinToken } from '../api/jointoken.ts';
+import { parseDisabledAdmissionPlugins } from '../apiserver/admission.ts';
 import { joinHandlers } from '../apiserver/auth/join.ts';
 import { writeKubeconfig } from '../apiserver/auth/kubeconfig.ts';
 import {
@@ -72,6 +73,8 @@ Flags:
   --service-cidr CIDR        Service cluster IP range (default 10.43.0.0/16)
   --cluster-cidr CIDR        pod IP range (default 10.42.0.0/16)
   --event-ttl DURATION       how long Events are kept after their last change (default 1h)
+  --disable-admission-plugins LIST  admission plugins to turn off, comma-separated:
+                             ServiceAccount, DefaultTolerationSeconds (default: none)
   --disable-scheduler        do not run the scheduler
   --disable-controller-manager  do not run the controllers
   --node-monitor-grace-period DURATION  how long a node may miss heartbeats before it is
@@ -101,6 +104,7 @@ export async function runServer(args: string[]): Promise<number> {
       'retain-revisions': { type: 'string', default: '1000' },
       'datastore-endpoint': { type: 'string' },
       'event-ttl': { type: 'string', default: '1h' },
+      'disable-admission-plugins': { type: 'string' },
       'disable-scheduler': { type: 'boolean', default: false },
       'disable-controller-manager': { type: 'boolean', default: false },
       'node-monitor-grace-period': { type: 'string', default: '40s' },
@@ -127,6 +131,7 @@ export async function runServer(args: string[]): Promise<number> {
   const notReadySeconds = seconds('default-not-ready-toleration-seconds');
   const unreachableSeconds = seconds('default-unreachable-toleration-seconds');
   const gracePeriodS = parseDuration(values['node-monitor-grace-period'], '--node-monitor-grace-period');
+  const disabledAdmissionPlugins = parseDisabledAdmissionPlugins(values['disable-admission-plugins']);
   if (values['datastore-endpoint']) {
     throw new Error(
       '--datastore-endpoint (etcd) is not supported yet; omit it to use the embedded SQLite datastore',
@@ -184,6 +189,7 @@ export async function runServer(args: string[]): Promise<number> {
       eventTtlSeconds: parseDuration(values['event-ttl'], '--event-ttl'),
       defaultNotReadyTolerationSeconds: notReadySeconds,
       defaultUnreachableTolerationSeconds: unreachableSeconds,
+      disabledAdmissionPlugins,
       serviceAccounts: new ServiceAccountTokens({
         signingKey: pki.serviceAccount.privateKey,
         publicKeys: [pki.serviceAccount.publicKey],

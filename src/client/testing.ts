@@ -42,6 +42,8 @@ export interface TestApiServerOptions {
   serviceAccounts?: boolean;
   /** Handlers for paths outside the API, served without authentication (as `skiff server`'s join endpoint). */
   publicHandlers?: ApiServerOptions['publicHandlers'];
+  /** Admission plugins turned off (as `skiff server --disable-admission-plugins`). */
+  disabledAdmissionPlugins?: ApiServerOptions['disabledAdmissionPlugins'];
 }
 
 let pkiPromise: Promise<Pki> | null = null;
@@ -67,6 +69,7 @@ export async function startTestApiServer(opts: TestApiServerOptions = {}): Promi
       host: '127.0.0.1',
       bookmarkIntervalMs: opts.bookmarkIntervalMs,
       publicHandlers: opts.publicHandlers,
+      disabledAdmissionPlugins: opts.disabledAdmissionPlugins,
       serviceAccounts: opts.serviceAccounts
         ? new ServiceAccountTokens({ signingKey: pki.serviceAccount.privateKey })
         : undefined,

@@ -221,3 +221,59 @@ describe('TokenRequest and service account authentication', () => {
     assert.equal((own.spec as { volumes: unknown[] }).volumes.length, 1);
   });
 });
+
+describe('--disable-admission-plugins', () => {
+  const pod = (name: string) => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name },
+    spec: { containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.10' }] },
+  });
+
+  it('without ServiceAccount, pods need no service account and get no token volume; tokens still work', async () => {
+    const srv = await startTestApiServer({
+      serviceAccounts: true,
+      disabledAdmissionPlugins: new Set(['ServiceAccount']),
+    });
+    const admin = new HttpRestClient(srv.config);
+    try {
+      await admin.create(NAMESPACES, '', { metadata: { name: 'bare' } });
+      // No ServiceAccount "default" exists in the namespace: with the plugin on, this is refused.
+      const created = await admin.create<KubeObject>(PODS, 'bare', pod('p'));
+      const spec = created.spec as {
+        serviceAccountName?: string;
+        volumes?: unknown[];
+        tolerations?: { key: string }[];
+      };
+      assert.equal(spec.serviceAccountName, undefined);
+      assert.equal(spec.volumes, undefined);
+      // DefaultTolerationSeconds is still on.
+      assert.deepEqual(
+        spec.tolerations?.map((t) => t.key),
+        ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable'],
+      );
+      await admin.create(SERVICE_ACCOUNTS, 'bare', { metadata: { name: 'robot' } });
+      const tr = await admin.createSubresource<TokenRequest>(SERVICE_ACCOUNTS, 'bare', 'robot', 'token', {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: {},
+      });
+      assert.ok(tr.status.token);
+    } finally {
+      admin.close();
+      await srv.close();
+    }
+  });
+
+  it('without DefaultTolerationSeconds, pods keep only the tolerations they were created with', async () => {
+    const srv = await startTestApiServer({ disabledAdmissionPlugins: new Set(['DefaultTolerationSeconds']) });
+    const admin = new HttpRestClient(srv.config);
+    try {
+      const created = await admin.create<KubeObject>(PODS, 'default', pod('q'));
+      assert.equal((created.spec as { tolerations?: unknown[] }).tolerations, undefined);
+    } finally {
+      admin.close();
+      await srv.close();
+    }
+  });
+});

@@ -83,6 +83,8 @@ export interface BuiltinOptions {
   defaultUnreachableTolerationSeconds?: number;
   /** The ServiceAccount admission plugin is on: pods without a service account run as `default`. */
   serviceAccountAdmission?: boolean;
+  /** The DefaultTolerationSeconds admission plugin is on (default true). */
+  defaultTolerationSeconds?: boolean;
 }
 
 /**
@@ -197,11 +199,13 @@ function declaredResources(opts: BuiltinOptions): ResourceDef[] {
         generation: false,
         prepareForCreate(obj) {
           obj.status = { phase: 'Pending' };
-          addDefaultTolerations(
-            obj,
-            opts.defaultNotReadyTolerationSeconds ?? 300,
-            opts.defaultUnreachableTolerationSeconds ?? 300,
-          );
+          if (opts.defaultTolerationSeconds !== false) {
+            addDefaultTolerations(
+              obj,
+              opts.defaultNotReadyTolerationSeconds ?? 300,
+              opts.defaultUnreachableTolerationSeconds ?? 300,
+            );
+          }
           if (opts.serviceAccountAdmission) defaultServiceAccountName(obj);
         },
         fieldValues: fieldsFrom(podFields),
