@@ -6,7 +6,8 @@
  *   node_modules/.bin/node bench/scheduler/run.ts [--nodes 5000] [--pods 10000] …
  *   npm run bench:scheduler -- --pods 2000
  *
- * Cases (each on a fresh server with --disable-controller-manager, Node objects created directly):
+ * Cases (each on a fresh server with --disable-controller-manager and, as scheduler_perf's API server,
+ * --disable-admission-plugins=ServiceAccount; Node objects created directly):
  * - SchedulingBasic: P simple pods onto N nodes; pods/s from the first create to the last bind seen
  *   through a watch on pods (spec.nodeName set). As scheduler_perf's workloads (createNodes, then
  *   createPods $initPods, then createPods $measurePods with collectMetrics), each scheduling case
@@ -224,22 +225,35 @@ class SkiffProcess {
 
 const running = new Set<SkiffProcess>();
 
+/** `skiff server --help` of the skiff under test: which flags it has. */
+const SERVER_HELP: string = (() => {
+  try {
+    return execFileSync(SKIFF, ['server', '--help'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    return `${(err as { stdout?: string }).stdout ?? ''}`;
+  }
+})();
+
 /**
  * `--disable-agent` when this skiff's server has a node agent (kubelet + containerd) of its own: the
  * benchmark measures the control plane against Node objects and simulated nodes, so a real node
  * must neither take pods nor compete for the CPUs.
  */
-const NO_AGENT: string[] = (() => {
-  try {
-    const help = execFileSync(SKIFF, ['server', '--help'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    return help.includes('--disable-agent') ? ['--disable-agent'] : [];
-  } catch (err) {
-    const out = `${(err as { stdout?: string }).stdout ?? ''}`;
-    return out.includes('--disable-agent') ? ['--disable-agent'] : [];
-  }
+const NO_AGENT: string[] = SERVER_HELP.includes('--disable-agent') ? ['--disable-agent'] : [];
+
+/**
+ * The admission plugins scheduler_perf's API server runs without (its mustSetupCluster passes
+ * `--disable-admission-plugins=ServiceAccount,TaintNodesByCondition,Priority`; skiff has only the
+ * first as a plugin): its pods get no service account and no projected token volume. For the
+ * scheduling cases and the baseline. A skiff without the flag runs with all its plugins (warned).
+ */
+const SCHEDULER_PERF_ADMISSION: string[] = (() => {
+  if (SERVER_HELP.includes('--disable-admission-plugins'))
+    return ['--disable-admission-plugins=ServiceAccount'];
+  process.stderr.write(
+    `[bench] ${SKIFF} has no --disable-admission-plugins: its pods get the ServiceAccount plugin's token volume (scheduler_perf's do not)\n`,
+  );
+  return [];
 })();
 
 async function startServer(
@@ -529,7 +543,10 @@ function logThreads(name: string, before: Map<string, number>, after: Map<string
 async function schedulingCase(root: string, name: string, kind: PodKind, nodes: number, pods: number) {
   const dir = mkdtempSync(join(root, `${kind}-`));
   log(`${name}: starting a server (scheduler on, controllers off)`);
-  const { proc, kubeconfig } = await startServer(dir, ['--disable-controller-manager']);
+  const { proc, kubeconfig } = await startServer(dir, [
+    '--disable-controller-manager',
+    ...SCHEDULER_PERF_ADMISSION,
+  ]);
   const client = new Client(kubeconfig);
   try {
     const nodeSetupMs = await createNodes(client, nodes);
@@ -612,6 +629,7 @@ async function bindBaseline(root: string, nodes: number, pods: number): Promise<
   const { proc, kubeconfig } = await startServer(dir, [
     '--disable-controller-manager',
     '--disable-scheduler',
+    ...SCHEDULER_PERF_ADMISSION,
   ]);
   const client = new Client(kubeconfig);
   try {
