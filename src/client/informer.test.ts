@@ -3,7 +3,7 @@ import { afterEach, describe, it } from 'node:test';
 import { ApiError } from '../api/errors.ts';
 import { FakeClock } from '../util/clock.ts';
 import { FakeRestClient } from './fake.ts';
-import { SharedInformer, stripManagedFields } from './informer.ts';
+import { IndexedCache, SharedInformer, stripManagedFields } from './informer.ts';
 import { objectKey } from './keys.ts';
 import { CONFIG_MAPS, NODES, PODS } from './resources.ts';
 import { eventually } from './testing.ts';
@@ -334,5 +334,36 @@ describe('SharedInformer (fake client)', () => {
       inf.run(again.signal);
       inf.run(again.signal);
     }, /already running/);
+  });
+});
+
+describe('IndexedCache', () => {
+  type Tagged = KubeObject & { tags: string[] };
+  const obj = (ns: string, name: string, tags: string[]): Tagged => ({
+    metadata: { namespace: ns, name },
+    tags,
+  });
+  const keysOf = (objs: KubeObject[]) => objs.map((o) => objectKey(o));
+
+  it('moves a key between index values as its values change, and leaves unchanged ones alone', () => {
+    const c = new IndexedCache<Tagged>({ tag: (o) => o.tags, ns: (o) => [o.metadata.namespace ?? ''] });
+    c.set('a/p1', obj('a', 'p1', ['x', 'y']));
+    c.set('a/p2', obj('a', 'p2', ['y']));
+    assert.deepEqual(keysOf(c.byIndex('ns', 'a')), ['a/p1', 'a/p2']);
+    // p1's namespace is unchanged: its key keeps its place (client-go's updateIndices skips it).
+    c.set('a/p1', obj('a', 'p1', ['y', 'z']));
+    assert.deepEqual(keysOf(c.byIndex('ns', 'a')), ['a/p1', 'a/p2']);
+    assert.deepEqual(keysOf(c.byIndex('tag', 'x')), []);
+    assert.deepEqual(keysOf(c.byIndex('tag', 'y')), ['a/p1', 'a/p2']);
+    assert.deepEqual(keysOf(c.byIndex('tag', 'z')), ['a/p1']);
+    // A value that repeats, then none at all.
+    c.set('a/p2', obj('a', 'p2', ['z', 'z']));
+    assert.deepEqual(keysOf(c.byIndex('tag', 'z')), ['a/p1', 'a/p2']);
+    assert.deepEqual(keysOf(c.byIndex('tag', 'y')), ['a/p1']);
+    c.set('a/p2', obj('a', 'p2', []));
+    assert.deepEqual(keysOf(c.byIndex('tag', 'z')), ['a/p1']);
+    c.delete('a/p1');
+    assert.deepEqual(keysOf(c.byIndex('tag', 'z')), []);
+    assert.deepEqual(keysOf(c.byIndex('ns', 'a')), ['a/p2']);
   });
 });

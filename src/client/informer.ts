@@ -121,12 +121,26 @@ export class IndexedCache<T extends KubeObject = KubeObject> implements Lister<T
     return out;
   }
 
-  /** Stores `obj` under `key`; returns what was there. */
+  /**
+   * Stores `obj` under `key`; returns what was there. As client-go's updateIndices, an index whose
+   * values for the key did not change is not touched: an update that keeps a pod's namespace leaves
+   * the namespace's key set alone (deleting and adding the key again churns a set of thousands).
+   */
   set(key: string, obj: T): T | undefined {
     const old = this.#items.get(key);
-    if (old) this.#unindex(key, old);
     this.#items.set(key, obj);
-    for (const [name, fn] of this.#indexers) addToIndex(this.#indices.get(name)!, fn(obj), key);
+    for (const [name, fn] of this.#indexers) {
+      const index = this.#indices.get(name)!;
+      const values = fn(obj);
+      if (!old) {
+        addToIndex(index, values, key);
+        continue;
+      }
+      const before = fn(old);
+      if (before.length === 1 && values.length === 1 && before[0] === values[0]) continue;
+      for (const v of before) if (!values.includes(v)) removeFromIndex(index, v, key);
+      for (const v of values) if (!before.includes(v)) addToIndex(index, [v], key);
+    }
     return old;
   }
 
@@ -142,14 +156,16 @@ export class IndexedCache<T extends KubeObject = KubeObject> implements Lister<T
   #unindex(key: string, obj: T): void {
     for (const [name, fn] of this.#indexers) {
       const index = this.#indices.get(name)!;
-      for (const v of fn(obj)) {
-        const keys = index.get(v);
-        if (!keys) continue;
-        keys.delete(key);
-        if (keys.size === 0) index.delete(v);
-      }
+      for (const v of fn(obj)) removeFromIndex(index, v, key);
     }
   }
+}
+
+function removeFromIndex(index: Map<string, Set<string>>, value: string, key: string): void {
+  const keys = index.get(value);
+  if (!keys) return;
+  keys.delete(key);
+  if (keys.size === 0) index.delete(value);
 }
 
 function addToIndex(index: Map<string, Set<string>>, values: string[], key: string): void {
