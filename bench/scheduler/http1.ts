@@ -280,8 +280,12 @@ export class Http1Pool {
   }
 
   #acquire(): Promise<Connection> {
-    const idle = this.#idle.pop();
-    if (idle) return Promise.resolve(idle);
+    // An idle connection the server has closed since (keep-alive timeout) is dropped, not used.
+    for (let idle = this.#idle.pop(); idle; idle = this.#idle.pop()) {
+      if (idle.usable) return Promise.resolve(idle);
+      this.#all.delete(idle);
+      this.#open--;
+    }
     if (this.#open < this.#size) {
       this.#open++;
       const c = new Connection(this.#host, this.#port, this.#tls);

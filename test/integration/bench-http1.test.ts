@@ -184,6 +184,14 @@ describe('Http1Pool and watchLines against an HTTPS server', () => {
         assert.equal((await pool.request('GET', '/close', {})).body.toString(), 'ok');
       await assert.rejects(pool.request('GET', '/hang', {}), /no response in 300 ms/);
       assert.equal((await pool.request('POST', '/echo', {}, Buffer.from('x'))).status, 201, 'usable again');
+      // The server closes the idle connection (as at its keep-alive timeout): the next request opens another.
+      server.closeIdleConnections();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(
+        (await pool.request('POST', '/echo', {}, Buffer.from('y'))).status,
+        201,
+        'after an idle close',
+      );
     } finally {
       pool.close();
     }
